@@ -161,15 +161,18 @@ def learn_car_phases(
     On IT a one-phase car loads the first two terminals equally; a two-phase car
     loads the middle terminal about twice as much as the outer ones.
     """
-    values = [max(0.0, v) for v in terminal_currents_a[: len(wiring)]]
+    values = terminal_currents_a[: len(wiring)]
     if not values:
         return None
     top = max(values)
     if top < min_a:
         return None
-    threshold = max(1.0, 0.25 * top)
-    used = [k for k, v in enumerate(values) if v >= threshold]
-    highest = used[-1] + 1
+    threshold = 0.25 * top if top > 4.0 else 1.0
+    highest = 0
+    for k in range(len(values) - 1, -1, -1):
+        if values[k] >= threshold:
+            highest = k + 1
+            break
     if grid is Grid.IT_230_3P:
         if len(wiring) == 2 or highest <= 2:
             return 1

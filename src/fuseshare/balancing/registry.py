@@ -1,0 +1,76 @@
+"""Algorithms by name and version.
+
+A group stores its algorithm's name and version; a new group gets
+:func:`newest_version`. A change of behaviour is a new version registered here
+next to the old ones, so running installations never change under their owners'
+feet.
+"""
+
+from __future__ import annotations
+
+from fuseshare.balancing.algorithm import Algorithm
+from fuseshare.balancing.standard import Features, StandardAlgorithm
+
+
+class UnknownAlgorithmError(LookupError):
+    """No algorithm with that name, or not in that version."""
+
+
+_ALGORITHMS: dict[tuple[str, int], Algorithm] = {
+    ("standard", 1): StandardAlgorithm(
+        version=1,
+        features=Features(
+            use_meter=False, learn_phases=False, unused_capacity=False, rotation=False, pacing=False
+        ),
+        description=(
+            "Shares the offline budget statically between sessions by weight; needs no meter. "
+            "Chargers that lost their link keep their failsafe current reserved."
+        ),
+    ),
+    ("standard", 2): StandardAlgorithm(
+        version=2,
+        features=Features(
+            use_meter=True, learn_phases=True, unused_capacity=True, rotation=True, pacing=True
+        ),
+        description=(
+            "Per-line sharing of the main fuse using the meter (offline budget when it is stale), "
+            "phase learning, fair rotation of paused sessions, unused capacity handed on, "
+            "paced increases."
+        ),
+    ),
+}
+
+
+def list_algorithms() -> list[tuple[str, int, str]]:
+    """Every registered (name, version, description), sorted by name then version."""
+    return [(name, version, a.description) for (name, version), a in sorted(_ALGORITHMS.items())]
+
+
+def newest_version(name: str) -> int:
+    """The newest version of ``name``: what a new group gets."""
+    versions = [v for (n, v) in _ALGORITHMS if n == name]
+    if not versions:
+        raise UnknownAlgorithmError(f"unknown balancing algorithm '{name}'; known: {_names()}")
+    return max(versions)
+
+
+def get_algorithm(name: str, version: int | None = None) -> Algorithm:
+    """The algorithm ``name`` at ``version`` (the newest when None)."""
+    if version is None:
+        version = newest_version(name)
+    try:
+        return _ALGORITHMS[(name, version)]
+    except KeyError:
+        versions = sorted(v for (n, v) in _ALGORITHMS if n == name)
+        if not versions:
+            raise UnknownAlgorithmError(
+                f"unknown balancing algorithm '{name}'; known: {_names()}"
+            ) from None
+        raise UnknownAlgorithmError(
+            f"balancing algorithm '{name}' has no version {version}; "
+            f"available: {', '.join(map(str, versions))}"
+        ) from None
+
+
+def _names() -> str:
+    return ", ".join(sorted({n for n, _ in _ALGORITHMS}))

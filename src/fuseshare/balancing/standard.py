@@ -1,0 +1,614 @@
+"""The "standard" algorithm, versions 1 and 2.
+
+One cycle, for a snapshot taken at ``now_s``:
+
+1. **Budget per line.** Meter fresh (v2): ``limit = min(fuse − other − margin,
+   group limit − margin)`` where ``other`` is the reading minus the online
+   measured current of the sessions being allocated (outlet active) or the
+   reading itself. No fresh
+   reading, or no meter, or v1: the offline budget (never above the fuse or the
+   group limit; no margin, because the offline budget is not a measurement).
+   Chargers that lost their link are reserved ``max(failsafe, last setpoint while
+   it may still be applied)`` on every line they are wired to; their measured
+   current is not subtracted from the reading (it is stale), so their real draw
+   is counted twice, which errs on the safe side.
+2. **What each session loads.** Per grid line, per ampere offered
+   (:func:`topology.line_factors`), for the phases the car uses: given by the
+   caller, or (v2) learned from the charger's terminal currents and only ever
+   grown within a session; until then every phase the charger is wired to.
+3. **Who charges.** Sessions are ordered (v2: sessions inside their minimum on
+   time first, then the least served per weight, where served is the
+   ampere-seconds offered so far; sessions inside their minimum off time are
+   left out; v1: by weight, then id) and admitted greedily while their minimum
+   still fits on every line. So paused sessions rotate: whoever has had least
+   gets the next turn, at most every ``min_on_s``.
+4. **How much.** Weighted water-filling between the group min and each
+   session's cap: charger max, membership limit, car max (never below the min),
+   and (v2) "car draws less": a car drawing ``unused_threshold_a`` below its
+   settled offer is capped at its draw + ``unused_headroom_a``, released as soon
+   as it uses that headroom, and probed with its full share every
+   ``probe_interval_s`` for ``probe_duration_s``.
+5. **Stability (v2).** Decreases go out at once. Increases are paced
+   (``increase_interval_s``), skipped below ``deadband_a``, and may only use room
+   that is free while every charger still draws its previous setpoint, so
+   current released in this cycle is handed out in the next.
+
+Invariants (tested with hypothesis): on every line, the sessions' load plus the
+reservations never exceeds the line's limit; every session's current is 0 or
+between the group min and its hard maxima; the output depends only on the input.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
+from typing import NamedTuple
+
+from fuseshare.balancing.algorithm import AllocationResult
+from fuseshare.balancing.allocation import (
+    Allocation,
+    ChargerAllocation,
+    LimitSource,
+    LineBudget,
+    Reason,
+    ReasonCode,
+)
+from fuseshare.balancing.fill import (
+    INF,
+    Factors,
+    FillItem,
+    blocking_line,
+    fits,
+    select_fitting,
+    water_fill,
+)
+from fuseshare.balancing.snapshot import ChargerInput, GroupConfig, Snapshot, Tunables
+from fuseshare.balancing.state import AlgorithmState, SessionState
+from fuseshare.balancing.topology import (
+    ALL_LINES,
+    Grid,
+    Line,
+    assumed_car_phases,
+    learn_car_phases,
+    line_factors,
+)
+from fuseshare.balancing.units import PerLine
+
+_LINE_INDEX: dict[Line, int] = {"L1": 0, "L2": 1, "L3": 2}
+_NO_SESSION = Reason(ReasonCode.NO_SESSION, "no session")
+_ZERO = PerLine()
+
+
+@lru_cache(maxsize=4096)
+def _factors(grid: Grid, wiring: tuple[Line, ...], car_phases: int) -> Factors:
+    by_line = line_factors(grid, wiring, car_phases)
+    return (by_line.get("L1", 0.0), by_line.get("L2", 0.0), by_line.get("L3", 0.0))
+
+
+@lru_cache(maxsize=4096)
+def _plan_factors(grid: Grid, wiring: tuple[Line, ...], car_phases: int | None) -> Factors:
+    """Factors to plan with: the known/learned phases, else every wired phase."""
+    return _factors(grid, wiring, assumed_car_phases(grid, wiring, car_phases))
+
+
+@lru_cache(maxsize=4096)
+def _line_indices(wiring: tuple[Line, ...]) -> tuple[int, ...]:
+    return tuple(_LINE_INDEX[line] for line in wiring)
+
+
+@lru_cache(maxsize=256)
+def _line_reason(source: LimitSource, line_index: int) -> Reason:
+    line = ALL_LINES[line_index]
+    return Reason(source.reason_code, source.describe(line), line)
+
+
+def _per_line(factors: Factors, current_a: float) -> PerLine:
+    return PerLine(factors[0] * current_a, factors[1] * current_a, factors[2] * current_a)
+
+
+def _floor_to(value_a: float, step_a: float) -> float:
+    """Round down to the setpoint resolution (a hair of float noise tolerated)."""
+    if step_a <= 0:
+        return value_a
+    per_a = 1.0 / step_a
+    steps = math.floor(value_a * per_a + 1e-9)
+    if abs(per_a - round(per_a)) < 1e-9:
+        return steps / round(per_a)  # exact for 0.1 A, 0.5 A, 1 A steps
+    return round(steps * step_a, 6)
+
+
+def _fmt(value_a: float) -> str:
+    return f"{value_a:.1f} A"
+
+
+@lru_cache(maxsize=1024)
+def _cap_reason(code: ReasonCode, value_a: float) -> Reason:
+    text = {
+        ReasonCode.CHARGER_MAX: "charger max {}",
+        ReasonCode.MEMBERSHIP_MAX: "membership limit {}",
+        ReasonCode.CAR_MAX: "car max {}",
+        ReasonCode.CAR_DRAWS_LESS: "car draws less: capped at {}",
+    }[code]
+    return Reason(code, text.format(_fmt(value_a)))
+
+
+_CAR_FULL = Reason(ReasonCode.CAR_FULL, "car wants no energy: kept at min")
+
+
+class Features(NamedTuple):
+    """What a version does beyond static sharing of the offline budget."""
+
+    use_meter: bool
+    learn_phases: bool
+    unused_capacity: bool
+    rotation: bool
+    pacing: bool
+
+
+class _Budget(NamedTuple):
+    room: list[float]
+    """Per line index: what the chargers together may draw (INF on absent lines)."""
+    sources: list[LimitSource]
+    other: list[float | None]
+    reserved: list[float]
+    meter_online: bool
+
+
+class _Candidate(NamedTuple):
+    pos: int
+    """Position in snapshot.chargers."""
+    charger: ChargerInput
+    session: SessionState
+    factors: Factors
+    weight: float
+    lo_a: float
+    hi_a: float
+    cap_reason: Reason
+    order_key: tuple[int, int, float, str]
+    excluded: bool
+    """Inside its minimum off time: not admitted this cycle."""
+    fill: FillItem
+
+
+_ORDER = itemgetter(8)  # _Candidate.order_key
+# NamedTuple construction through tuple.__new__ skips the generated Python-level
+# __new__: about three times faster in the per-charger hot loops.
+_new = tuple.__new__
+
+
+def _reserve_offline(ch: ChargerInput, now_s: float, t: Tunables) -> float:
+    """What a charger that lost its link may draw: its failsafe current, or its last
+    dynamic setpoint while that may still be in force."""
+    may_still_apply = ch.last_seen_s is None or now_s - ch.last_seen_s < t.setpoint_lifetime_s
+    last = ch.setpoint_a if may_still_apply else 0.0
+    return max(0.0, ch.failsafe_current_a, last)
+
+
+def _budget(
+    snap: Snapshot, features: Features, reserved: list[float], measured: list[float]
+) -> _Budget:
+    cfg = snap.config
+    meter = snap.meter
+    meter_online = (
+        features.use_meter
+        and cfg.has_meter
+        and meter is not None
+        and snap.now_s - meter.read_at_s <= cfg.tunables.meter_max_age_s
+        # A reading that is not a number is no reading (NaN would compare as room).
+        and all(math.isfinite(v) for v in meter.currents_a)
+    )
+    room = [INF, INF, INF]
+    sources = [LimitSource.STATIC_BUDGET] * 3
+    other: list[float | None] = [None, None, None]
+    offline = min(cfg.max_current_offline_a, cfg.max_supply_current_a, cfg.max_current_online_a)
+    for line in cfg.grid.lines:
+        p = _LINE_INDEX[line]
+        if meter_online and meter is not None:
+            reading = max(0.0, meter.currents_a[p])
+            rest = max(0.0, reading - measured[p]) if cfg.outlet_active else reading
+            fuse_room = cfg.max_supply_current_a - rest - cfg.margin_a
+            group_room = cfg.max_current_online_a - cfg.margin_a
+            other[p] = rest
+            if fuse_room <= group_room:
+                room[p], sources[p] = fuse_room, LimitSource.MAIN_FUSE
+            else:
+                room[p], sources[p] = group_room, LimitSource.GROUP_LIMIT
+        else:
+            room[p] = offline
+            if not features.use_meter:
+                sources[p] = LimitSource.STATIC_BUDGET
+            elif not cfg.has_meter:
+                sources[p] = LimitSource.NO_METER
+            else:
+                sources[p] = LimitSource.OFFLINE_BUDGET
+    return _Budget(room, sources, other, reserved, meter_online)
+
+
+def _caps(ch: ChargerInput, lo: float, draws_less_cap: float | None) -> tuple[float, Reason] | None:
+    """The session's upper bound and its reason; None when the hard maxima are below min."""
+    hi = ch.max_current_a
+    code = ReasonCode.CHARGER_MAX
+    m = ch.membership_max_current_a
+    if m is not None and m < hi:
+        hi = m
+        code = ReasonCode.MEMBERSHIP_MAX
+    if hi < lo:
+        return None
+    car = ch.car_max_current_a
+    if car is not None and max(car, lo) < hi:
+        hi = max(car, lo)
+        code = ReasonCode.CAR_MAX
+    if not ch.wants_energy:
+        return lo, _CAR_FULL
+    if draws_less_cap is not None and draws_less_cap < hi:
+        hi = max(lo, draws_less_cap)
+        code = ReasonCode.CAR_DRAWS_LESS
+    # The car's own max is shown as the car reports it, even when the min is offered.
+    shown = car if code is ReasonCode.CAR_MAX and car is not None else hi
+    return hi, _cap_reason(code, shown)
+
+
+def _draws_less(
+    ch: ChargerInput, prev: SessionState, lo: float, now_s: float, t: Tunables
+) -> SessionState:
+    """Update the 'car draws less' cap and probing of one session from its meter values."""
+    if not ch.measured_a or not ch.wants_energy:
+        return prev
+    draw = max(ch.measured_a[: len(ch.wiring)] or (0.0,))
+    cap, cap_since, probe_until = prev.cap_a, prev.cap_since_s, prev.probe_until_s
+    if probe_until is not None:
+        if now_s < probe_until:
+            return prev
+        probe_until = None
+    if cap is not None:
+        if draw >= cap - t.unused_headroom_a / 2:
+            cap, cap_since = None, None  # it wants more: give it its share again
+        elif cap_since is not None and now_s - cap_since >= t.probe_interval_s:
+            cap, cap_since, probe_until = None, None, now_s + t.probe_duration_s
+        else:
+            cap = max(lo, min(cap, draw + t.unused_headroom_a))
+    else:
+        settled = (
+            ch.setpoint_a >= lo
+            and ch.setpoint_since_s is not None
+            and now_s - ch.setpoint_since_s >= t.response_s
+        )
+        if settled and ch.setpoint_a - draw >= t.unused_threshold_a:
+            cap, cap_since = max(lo, draw + t.unused_headroom_a), now_s
+    if cap == prev.cap_a and cap_since == prev.cap_since_s and probe_until == prev.probe_until_s:
+        return prev
+    return prev._replace(cap_a=cap, cap_since_s=cap_since, probe_until_s=probe_until)
+
+
+@dataclass(frozen=True, slots=True)
+class StandardAlgorithm:
+    """The "standard" algorithm at one version (see the module docstring)."""
+
+    version: int
+    features: Features
+    description: str
+    name: str = "standard"
+
+    def initial_state(self) -> AlgorithmState:
+        return AlgorithmState()
+
+    def allocate(self, snapshot: Snapshot, state: AlgorithmState) -> AllocationResult:
+        return _allocate(self, snapshot, state)
+
+
+def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) -> AllocationResult:
+    features = algo.features
+    rotation = features.rotation
+    cfg: GroupConfig = snap.config
+    t = cfg.tunables
+    grid = cfg.grid
+    now = snap.now_s
+    lo = cfg.effective_min_a
+    dt = 0.0
+    if state.now_s is not None:
+        dt = min(max(0.0, now - state.now_s), t.max_gap_s)
+
+    chargers = snap.chargers
+    n = len(chargers)
+    results: list[ChargerAllocation | None] = [None] * n
+    new_sessions: dict[str, SessionState] = {}
+    reserved = [0.0, 0.0, 0.0]
+    measured = [0.0, 0.0, 0.0]
+    setpoint_load = [0.0, 0.0, 0.0]
+    candidates: list[_Candidate] = []
+    paused_max: list[tuple[int, SessionState]] = []
+    # Hot loop (thousands of chargers): names looked up once.
+    sessions_get = state.sessions.get
+    outlet = cfg.outlet_active
+    learn = features.learn_phases
+    unused = features.unused_capacity
+    learn_min_a = t.learn_min_a
+    min_on_s = t.min_on_s
+    min_off_s = t.min_off_s
+    add_candidate = candidates.append
+
+    for idx, ch in enumerate(chargers):
+        wiring = ch.wiring
+        if not ch.online:
+            amount = _reserve_offline(ch, now, t)
+            fac = _plan_factors(grid, wiring, None)
+            reserved[0] += fac[0] * amount
+            reserved[1] += fac[1] * amount
+            reserved[2] += fac[2] * amount
+            results[idx] = ChargerAllocation(
+                ch.charger_id,
+                0.0,
+                Reason(ReasonCode.CHARGER_OFFLINE, f"charger offline: {_fmt(amount)} reserved"),
+                0.0,
+                amount,
+                _per_line(fac, amount),
+                False,
+            )
+            kept = sessions_get(ch.charger_id)
+            if kept is not None and kept.session_id == ch.session_id:
+                new_sessions[ch.charger_id] = kept
+            continue
+        if ch.session_id is None:
+            if ch.setpoint_a > 0.0:
+                fac = _plan_factors(grid, wiring, None)
+                for p in range(3):
+                    setpoint_load[p] += fac[p] * ch.setpoint_a
+            results[idx] = _new(
+                ChargerAllocation,
+                (ch.charger_id, 0.0, _NO_SESSION, 0.0, 0.0, _ZERO, ch.setpoint_a != 0.0),
+            )
+            continue
+
+        prev = sessions_get(ch.charger_id)
+        if prev is None or prev.session_id != ch.session_id:
+            prev = SessionState(ch.session_id)
+        elif dt > 0.0 and ch.setpoint_a > 0.0:
+            sid, on, switched, served, phases_, cap, cap_since, probe = prev
+            served += ch.setpoint_a * dt
+            prev = _new(SessionState, (sid, on, switched, served, phases_, cap, cap_since, probe))
+
+        phases = ch.car_phases
+        if phases is None and learn:
+            phases = prev.car_phases
+            if ch.measured_a and (phases is None or phases < 3):
+                seen = learn_car_phases(grid, wiring, ch.measured_a, learn_min_a)
+                if seen is not None and (phases is None or seen > phases):
+                    phases = seen
+                    prev = prev._replace(car_phases=seen)
+        fac = _plan_factors(grid, wiring, phases)
+        sp = ch.setpoint_a
+        if sp > 0.0:
+            setpoint_load[0] += fac[0] * sp
+            setpoint_load[1] += fac[1] * sp
+            setpoint_load[2] += fac[2] * sp
+
+        if unused:
+            prev = _draws_less(ch, prev, lo, now, t)
+            draws_less_cap = None if prev.probe_until_s is not None else prev.cap_a
+        else:
+            draws_less_cap = None
+        caps = _caps(ch, lo, draws_less_cap)
+        if caps is None:
+            paused_max.append((idx, prev))
+            continue
+        if outlet and ch.measured_a:
+            # Only a session's own draw is taken out of the reading, because its
+            # allocation takes its place; anything else a charger draws (no
+            # session known, paused for its max) stays in the rest of the building.
+            for p, value in zip(_line_indices(wiring), ch.measured_a, strict=False):
+                if value > 0.0:
+                    measured[p] += value
+        weight = ch.weight if ch.weight > 1e-3 else 1e-3
+        # Admission order (smaller first); sessions inside their min off time stay off.
+        wants = 0 if ch.wants_energy else 1
+        excluded = False
+        if not rotation:
+            key = (0, wants, -weight, ch.charger_id)
+        elif prev.on:
+            since = prev.switched_s
+            group = 0 if since is not None and now - since < min_on_s else 1
+            key = (group, wants, prev.served_as / weight, ch.charger_id)
+        else:
+            since = prev.switched_s
+            excluded = since is not None and now - since < min_off_s
+            key = (2 if excluded else 1, wants, prev.served_as / weight, ch.charger_id)
+        hi = caps[0]
+        fill = _new(FillItem, (weight, lo, hi, fac))
+        add_candidate(
+            _new(_Candidate, (idx, ch, prev, fac, weight, lo, hi, caps[1], key, excluded, fill))
+        )
+
+    budget = _budget(snap, features, reserved, measured)
+    room = [budget.room[p] - reserved[p] for p in range(3)]
+
+    candidates.sort(key=_ORDER)
+    eligible = [c for c in candidates if not c.excluded]
+    picked, _left = select_fitting([c.fill for c in eligible], room)
+    chosen = [c for c, ok in zip(eligible, picked, strict=True) if ok]
+    x, bound = water_fill([c.fill for c in chosen], room)
+
+    finals: dict[int, tuple[float, float, Reason]] = {}
+    committed = list(setpoint_load)
+    step = t.resolution_a
+    per_a = 1.0 / step if step > 0 else 0.0
+    exact = step > 0 and abs(per_a - round(per_a)) < 1e-9
+    whole = round(per_a)
+    for c, value, b in zip(chosen, x, bound, strict=True):
+        rounded = math.floor(value * per_a + 1e-9) / whole if exact else _floor_to(value, step)
+        hi = c.hi_a
+        target = rounded if rounded < hi else hi
+        if target < c.lo_a:
+            target = c.lo_a
+        reason = _line_reason(budget.sources[b], b) if b >= 0 else c.cap_reason
+        finals[c.pos] = (target, target, reason)
+    if features.pacing:
+        _pace(chosen, finals, committed, room, now, t)
+
+    used = [0.0, 0.0, 0.0]
+    for c in candidates:
+        ch = c.charger
+        final = finals.get(c.pos)
+        if final is not None:
+            current, target, reason = final
+        else:
+            current, target = 0.0, 0.0
+            reason = _paused_reason(c, room, budget, t, now, rotation)
+        f0, f1, f2 = c.factors
+        l1, l2, l3 = f0 * current, f1 * current, f2 * current
+        used[0] += l1
+        used[1] += l2
+        used[2] += l3
+        results[c.pos] = _new(
+            ChargerAllocation,
+            (
+                ch.charger_id,
+                current,
+                reason,
+                target,
+                0.0,
+                _new(PerLine, (l1, l2, l3)),
+                current != ch.setpoint_a,
+            ),
+        )
+        session = c.session
+        on = current > 0.0
+        new_sessions[ch.charger_id] = (
+            session if on == session.on else session._replace(on=on, switched_s=now)
+        )
+
+    for idx, prev in paused_max:
+        ch = chargers[idx]
+        results[idx] = ChargerAllocation(
+            ch.charger_id,
+            0.0,
+            Reason(
+                ReasonCode.PAUSED_MAX_BELOW_MIN,
+                f"paused: charger max below the group min {_fmt(lo)}",
+            ),
+            0.0,
+            0.0,
+            PerLine(),
+            ch.setpoint_a != 0.0,
+        )
+        new_sessions[ch.charger_id] = _switch(prev, False, now)
+
+    lines = tuple(
+        LineBudget(
+            line,
+            budget.sources[p],
+            budget.room[p],
+            budget.other[p],
+            reserved[p],
+            used[p],
+        )
+        for line in grid.lines
+        for p in (_LINE_INDEX[line],)
+    )
+    allocation = Allocation(
+        algo.name,
+        algo.version,
+        now,
+        budget.meter_online,
+        tuple(r for r in results if r is not None),
+        lines,
+    )
+    return AllocationResult(allocation, AlgorithmState(now, new_sessions))
+
+
+def _switch(prev: SessionState, on: bool, now_s: float) -> SessionState:
+    if on == prev.on:
+        return prev
+    return prev._replace(on=on, switched_s=now_s)
+
+
+def _paused_reason(
+    c: _Candidate, room: list[float], budget: _Budget, t: Tunables, now_s: float, rotation: bool
+) -> Reason:
+    if c.excluded:
+        since = c.session.switched_s or now_s
+        left = max(0.0, t.min_off_s - (now_s - since))
+        return Reason(ReasonCode.PAUSED_MIN_OFF, f"paused: minimum off time ({left:.0f} s to go)")
+    if fits(c.factors, c.lo_a, room):
+        if not rotation:
+            return Reason(
+                ReasonCode.PAUSED_PRIORITY,
+                f"paused: not enough for everyone at {_fmt(c.lo_a)} (lower priority)",
+            )
+        return Reason(
+            ReasonCode.PAUSED_ROTATION,
+            f"paused: rotation (not enough for everyone at {_fmt(c.lo_a)})",
+        )
+    p = blocking_line(c.factors, c.lo_a, room)
+    source = budget.sources[p].describe(ALL_LINES[p])
+    return Reason(
+        ReasonCode.PAUSED_CAPACITY,
+        f"paused: {source} leaves less than {_fmt(c.lo_a)}",
+        ALL_LINES[p],
+    )
+
+
+def _pace(
+    chosen: list[_Candidate],
+    finals: dict[int, tuple[float, float, Reason]],
+    committed: list[float],
+    room: list[float],
+    now_s: float,
+    t: Tunables,
+) -> None:
+    """Hold back increases (in place): pacing, deadband, and room still in use.
+
+    ``committed`` starts as every charger's load at its *present* setpoint: a car
+    that is told to go down may still draw its old current until it follows, so
+    only room that is free at the present setpoints may be handed out now.
+    """
+    step = t.resolution_a
+    for c in chosen:
+        target, _, reason = finals[c.pos]
+        s = c.charger.setpoint_a
+        if target <= s:
+            continue
+        start = s < c.lo_a
+        if not start:
+            if target - s < t.deadband_a:
+                finals[c.pos] = (
+                    s,
+                    target,
+                    Reason(ReasonCode.HELD_DEADBAND, f"kept at {_fmt(s)}: change below deadband"),
+                )
+                continue
+            since = c.charger.setpoint_since_s
+            if since is not None and now_s - since < t.increase_interval_s:
+                finals[c.pos] = (
+                    s,
+                    target,
+                    Reason(ReasonCode.HELD_PACING, f"increase paced: {_fmt(s)} for now"),
+                )
+                continue
+        f = c.factors
+        avail = INF
+        for p in range(3):
+            if f[p]:
+                avail = min(avail, (room[p] - committed[p]) / f[p])
+        granted = min(target, s + avail)
+        if granted < c.lo_a or (not start and granted - s < t.deadband_a):
+            held = 0.0 if start else s
+            finals[c.pos] = (
+                held,
+                target,
+                Reason(
+                    ReasonCode.WAITING_RELEASE,
+                    "waiting for other chargers to release current",
+                ),
+            )
+            continue
+        granted = max(c.lo_a, _floor_to(granted, step))
+        if granted < target:
+            reason = Reason(
+                ReasonCode.WAITING_RELEASE,
+                f"{_fmt(granted)} now, more once other chargers release current",
+            )
+        for p in range(3):
+            committed[p] += f[p] * (granted - s)
+        finals[c.pos] = (granted, target, reason)

@@ -1,0 +1,52 @@
+"""What an algorithm remembers between cycles; the caller carries it.
+
+``allocate(snapshot, state)`` never mutates ``state``; it returns a new one. The
+state is plain data and round-trips through JSON (:meth:`AlgorithmState.to_json`)
+so the control loop can persist it and a field case can be replayed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+
+class SessionState(NamedTuple):
+    """Per-session memory, keyed by charger id in :class:`AlgorithmState`."""
+
+    session_id: str
+    on: bool = False
+    """Whether the session was given current in the last cycle."""
+    switched_s: float | None = None
+    """When it was last started or paused by the algorithm (None: never)."""
+    served_as: float = 0.0
+    """Ampere-seconds offered to this session so far (fairness over time)."""
+    car_phases: int | None = None
+    """Phases learned from the charger's meter values; only grows within a session."""
+    cap_a: float | None = None
+    """Cap for a car that draws less than offered, None when not capped."""
+    cap_since_s: float | None = None
+    probe_until_s: float | None = None
+    """While ``now_s`` is before this, the car is offered its full share again."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlgorithmState:
+    """The state of one group's algorithm. Treat ``sessions`` as read-only."""
+
+    now_s: float | None = None
+    """The ``now_s`` of the last allocation (None before the first)."""
+    sessions: Mapping[str, SessionState] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "now_s": self.now_s,
+            "sessions": {cid: s._asdict() for cid, s in sorted(self.sessions.items())},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AlgorithmState:
+        sessions = {cid: SessionState(**s) for cid, s in dict(data.get("sessions", {})).items()}
+        now = data.get("now_s")
+        return cls(now_s=None if now is None else float(now), sessions=sessions)

@@ -1,0 +1,111 @@
+"""Algorithm registry, topology tables and the purity of the core."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import fuseshare.balancing as balancing
+from fuseshare.balancing import (
+    Grid,
+    UnknownAlgorithmError,
+    get_algorithm,
+    learn_car_phases,
+    line_factors,
+    list_algorithms,
+    newest_version,
+    parse_wiring,
+    wiring_problem,
+)
+
+
+def test_registry() -> None:
+    assert newest_version("standard") == 2
+    assert get_algorithm("standard").version == 2
+    assert get_algorithm("standard", 1).version == 1
+    assert [(n, v) for n, v, _ in list_algorithms()] == [("standard", 1), ("standard", 2)]
+    with pytest.raises(UnknownAlgorithmError, match="no version 9; available: 1, 2"):
+        get_algorithm("standard", 9)
+    with pytest.raises(UnknownAlgorithmError, match="unknown balancing algorithm 'magic'"):
+        get_algorithm("magic", 1)
+    with pytest.raises(UnknownAlgorithmError):
+        newest_version("magic")
+
+
+@pytest.mark.parametrize(
+    ("grid", "wiring", "car_phases", "expected"),
+    [
+        (Grid.TN_400_3P, "L1,L2,L3", 3, {"L1": 1, "L2": 1, "L3": 1}),
+        (Grid.TN_400_3P, "L2,L3,L1", 1, {"L2": 1}),
+        (Grid.TN_400_3P, "L3,L1,L2", 2, {"L3": 1, "L1": 1}),
+        (Grid.TN_400_3P, "L2", 3, {"L2": 1}),
+        (Grid.IT_230_3P, "L2,L3,L1", 1, {"L2": 1, "L3": 1}),
+        (Grid.IT_230_3P, "L1,L2,L3", 2, {"L1": 1, "L2": 2, "L3": 1}),
+        (Grid.IT_230_3P, "L3,L1,L2", 3, {"L3": 1, "L1": 1, "L2": 1}),
+        (Grid.IT_230_3P, "L3,L1", 3, {"L3": 1, "L1": 1}),
+        (Grid.TN_230_1P, "L1", 3, {"L1": 1}),
+    ],
+)
+def test_line_factors(grid: Grid, wiring: str, car_phases: int, expected: dict[str, float]) -> None:
+    assert line_factors(grid, parse_wiring(wiring), car_phases) == expected
+
+
+@pytest.mark.parametrize(
+    ("grid", "wiring", "phases", "expected"),
+    [
+        (Grid.TN_400_3P, "L1,L2,L3", (10.0, 0.2, 0.0), 1),
+        (Grid.TN_400_3P, "L1,L2,L3", (10.0, 9.5, 0.0), 2),
+        (Grid.TN_400_3P, "L1,L2,L3", (10.0, 9.5, 9.8), 3),
+        (Grid.TN_400_3P, "L1,L2,L3", (10.0, 0.0, 9.8), 3),  # a gap never hides a phase
+        (Grid.TN_400_3P, "L1,L2,L3", (1.0, 1.0, 1.0), None),  # too little to learn from
+        (Grid.IT_230_3P, "L1,L2,L3", (10.0, 10.0, 0.0), 1),
+        (Grid.IT_230_3P, "L1,L2,L3", (10.0, 10.0, 10.0), 3),
+        (Grid.IT_230_3P, "L1,L2,L3", (10.0, 20.0, 10.0), 2),
+        (Grid.IT_230_3P, "L1,L2", (10.0, 10.0), 1),
+    ],
+)
+def test_learn_car_phases(
+    grid: Grid, wiring: str, phases: tuple[float, ...], expected: int | None
+) -> None:
+    assert learn_car_phases(grid, parse_wiring(wiring), phases, 2.0) == expected
+
+
+@pytest.mark.parametrize(
+    ("grid", "wiring", "words"),
+    [
+        (Grid.TN_400_3P, ("L1", "L1"), "twice"),
+        (Grid.TN_230_1P, ("L2",), "does not exist"),
+        (Grid.IT_230_3P, ("L3",), "'L3,L1'"),
+        (Grid.IT_230_3P, (), "no phases given"),
+    ],
+)
+def test_wiring_problem(grid: Grid, wiring: tuple[str, ...], words: str) -> None:
+    problem = wiring_problem(grid, wiring)  # type: ignore[arg-type]
+    assert problem is not None and words in problem
+
+
+def test_core_imports_nothing_impure() -> None:
+    """Backs up the import-linter contract: only the standard library's pure parts."""
+    allowed_roots = {
+        "__future__",
+        "collections",
+        "dataclasses",
+        "enum",
+        "functools",
+        "math",
+        "operator",
+        "typing",
+    }
+    for path in Path(balancing.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                root = name.split(".")[0]
+                ok = root in allowed_roots or name.startswith("fuseshare.balancing")
+                assert ok, f"{path.name} imports {name}"
