@@ -1,0 +1,1 @@
+"""Simulators: virtual chargers (real OCPP clients), and more to come."""
