@@ -1,0 +1,3 @@
+from fuseshare.cli import main
+
+main()

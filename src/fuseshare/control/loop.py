@@ -1,0 +1,394 @@
+"""One control loop per active group: read a snapshot, allocate, act.
+
+The loop wakes on a new meter reading, on a charger's link/status/session
+change, on a configuration change and on a regular tick. Each cycle:
+
+1. **read** everything into an immutable :class:`~fuseshare.balancing.Snapshot`;
+2. **compute** with the group's algorithm version (pure);
+3. **act**: decreases are sent first and awaited, then increases, so that the
+   sum on a line never passes its limit while the chargers follow; unchanged
+   limits are renewed well before the OCPP side's lease runs out.
+
+Safety when things break: a charger that lost its link, or that did not accept
+a limit, or that keeps drawing more than it was told, is taken as drawing its
+failsafe current / its maximum / what it draws, and that is reserved on its
+lines. If the computation itself fails, every charger is told its failsafe
+current (fail closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fuseshare.balancing import (
+    Allocation,
+    ChargerInput,
+    MeterInput,
+    PerLine,
+    Snapshot,
+    get_algorithm,
+)
+from fuseshare.control.commands import ChargerCommands
+from fuseshare.control.history import HistoryBuffer, SetpointPoint
+from fuseshare.control.live import ChargerLive, GroupLive, LineLive, LiveBoard, MeterLive
+from fuseshare.control.spec import GroupSpec, MemberSpec
+from fuseshare.control.telemetry import ChargerTelemetry
+from fuseshare.meters.ports import MeterReadings
+
+log = logging.getLogger(__name__)
+
+MEASURED_MAX_AGE_S = 60.0
+"""Per-phase currents older than this say nothing about the charger any more."""
+OVERDRAW_TOLERANCE_A = 1.5
+"""Chargers' meters and cars' regulation are this imprecise; above it is overdraw."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    current_a: float
+    at_s: float
+    accepted: bool
+
+
+class GroupLoop:
+    """Runs one group. ``update`` swaps in a new configuration without losing state."""
+
+    def __init__(
+        self,
+        spec: GroupSpec,
+        *,
+        meters: MeterReadings | None,
+        telemetry: ChargerTelemetry,
+        commands: ChargerCommands,
+        board: LiveBoard,
+        history: HistoryBuffer | None,
+        clock: Callable[[], float],
+        tick_s: float = 1.0,
+        renew_every_s: float = 60.0,
+        min_cycle_gap_s: float = 0.01,
+    ) -> None:
+        self.spec = spec
+        self._meters = meters
+        self._telemetry = telemetry
+        self._commands = commands
+        self._board = board
+        self._history = history
+        self._clock = clock
+        self._tick_s = tick_s
+        self._renew_every_s = renew_every_s
+        self._min_gap_s = min_cycle_gap_s
+        self._algorithm = get_algorithm(spec.algorithm, spec.version)
+        self._state = self._algorithm.initial_state()
+        self._sent: dict[str, Sent] = {}
+        self._over_since: dict[str, float] = {}
+        self._flagged: set[str] = set()
+        self._last_history_s: dict[str, float] = {}
+        self._wake = asyncio.Event()
+        self.cycles = 0
+        self.last_allocation: Allocation | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def update(self, spec: GroupSpec) -> None:
+        """A changed configuration: takes effect on the next cycle."""
+        old = {m.serial for m in self.spec.members}
+        if (spec.algorithm, spec.version) != (self.spec.algorithm, self.spec.version):
+            self._algorithm = get_algorithm(spec.algorithm, spec.version)
+            self._state = self._algorithm.initial_state()
+        for serial in old - {m.serial for m in spec.members}:
+            self._telemetry.unwatch(serial, self.wake)
+        for m in spec.members:
+            self._telemetry.watch(m.serial, self.wake)
+        self.spec = spec
+        self.wake()
+
+    async def run(self) -> None:
+        for m in self.spec.members:
+            self._telemetry.watch(m.serial, self.wake)
+        watcher = asyncio.create_task(self._watch_meter(), name=f"meter-watch-{self.spec.group_id}")
+        try:
+            while True:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancellation that
+                # arrives while the wake event is being set, and the loop would never stop.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._tick_s):
+                        await self._wake.wait()
+                self._wake.clear()
+                await self.cycle()
+                await asyncio.sleep(self._min_gap_s)
+        finally:
+            watcher.cancel()
+            for m in self.spec.members:
+                self._telemetry.unwatch(m.serial, self.wake)
+
+    async def release(self) -> None:
+        """Deactivation: every charger drops its dynamic limit and keeps its failsafe one."""
+        await asyncio.gather(*(self._commands.release(m.serial) for m in self.spec.members))
+        self._board.forget(self.spec.group_id)
+
+    async def _watch_meter(self) -> None:
+        last = None
+        while True:
+            serial = self.spec.meter_serial
+            if self._meters is None or serial is None:
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                reading = await self._meters.next_reading(serial, after=last, timeout_s=5.0)
+            except KeyError:  # not registered with the hub (yet): the tick still runs the loop
+                await asyncio.sleep(1.0)
+                continue
+            if reading is not None:
+                last = reading
+                self.wake()
+
+    # -- one cycle ------------------------------------------------------------------------
+
+    async def cycle(self) -> Allocation | None:
+        now_s = self._clock()
+        snapshot = self.snapshot(now_s)
+        try:
+            result = self._algorithm.allocate(snapshot, self._state)
+        except Exception:
+            log.exception(
+                "group %s: allocation failed; every charger gets its failsafe current",
+                self.spec.group_id,
+            )
+            await self._fail_closed(now_s)
+            return None
+        self._state = result.state
+        allocation = result.allocation
+        await self._act(allocation, now_s)
+        self.cycles += 1
+        self.last_allocation = allocation
+        self._publish(snapshot, allocation, now_s)
+        return allocation
+
+    def snapshot(self, now_s: float) -> Snapshot:
+        """Read: the group's configuration, meter and chargers, as of ``now_s``.
+
+        Chargers' currents are taken as of the meter reading's time, so that the
+        reading minus the chargers is the rest of the building at one moment.
+        """
+        meter = self._meter_input()
+        reference_s = meter.read_at_s if meter is not None else now_s
+        chargers = tuple(self._charger_input(m, now_s, reference_s) for m in self.spec.members)
+        return Snapshot(config=self.spec.config, chargers=chargers, now_s=now_s, meter=meter)
+
+    def _meter_input(self) -> MeterInput | None:
+        if self._meters is None or self.spec.meter_serial is None:
+            return None
+        view = self._meters.view(self.spec.meter_serial)
+        if view is None or view.reading is None:
+            return None
+        # The algorithm judges staleness from read_at_s itself; hand it the truth.
+        return MeterInput(
+            currents_a=PerLine.from_values(view.reading.current_a),
+            read_at_s=view.reading.measured_at_s,
+        )
+
+    def _charger_input(self, m: MemberSpec, now_s: float, reference_s: float) -> ChargerInput:
+        st = self._telemetry.state(m.serial)
+        measured = st.measured_as_of(reference_s) if st.measured_a is not None else None
+        if measured is not None and (
+            st.measured_at_s is None or now_s - st.measured_at_s > MEASURED_MAX_AGE_S
+        ):
+            measured = None
+        sent = self._sent.get(m.serial)
+        setpoint = sent.current_a if sent and sent.accepted else 0.0
+        online = st.online
+        failsafe = m.failsafe_current_a
+        if online and not st.controllable:
+            # It did not take our limit: assume the worst it can do.
+            online, failsafe = False, m.max_current_a
+        elif (
+            online
+            and measured is not None
+            and self._overdraws(m.serial, max(measured), setpoint, now_s)
+        ):
+            online, failsafe = False, max(failsafe, max(measured))
+        return ChargerInput(
+            charger_id=m.serial,
+            wiring=m.wiring,
+            max_current_a=m.max_current_a,
+            failsafe_current_a=failsafe,
+            weight=m.weight,
+            online=online,
+            last_seen_s=st.last_seen_s,
+            session_id=st.session_id,
+            wants_energy=st.car_wants_energy,
+            measured_a=measured[: len(m.wiring)] if measured is not None else None,
+            membership_max_current_a=m.membership_max_current_a,
+            setpoint_a=setpoint,
+            setpoint_since_s=sent.at_s if sent else None,
+        )
+
+    def _overdraws(self, serial: str, drawn_a: float, setpoint_a: float, now_s: float) -> bool:
+        """A charger drawing more than it was told for longer than a car needs to follow."""
+        if serial not in self._sent or drawn_a <= setpoint_a + OVERDRAW_TOLERANCE_A:
+            self._over_since.pop(serial, None)
+            if serial in self._flagged:
+                self._flagged.discard(serial)
+                log.warning("charger %s follows its limit again", serial)
+            return False
+        since = self._over_since.setdefault(serial, now_s)
+        over = now_s - since > 2 * self.spec.config.tunables.response_s
+        if over and serial not in self._flagged:
+            self._flagged.add(serial)
+            log.warning(
+                "charger %s draws %.1f A but may draw %.1f A; its excess is reserved and taken from the others",
+                serial,
+                drawn_a,
+                setpoint_a,
+            )
+        return over
+
+    async def _act(self, allocation: Allocation, now_s: float) -> None:
+        """Act: decreases first (awaited), then increases and renewals."""
+        decreases: list[tuple[MemberSpec, float]] = []
+        increases: list[tuple[MemberSpec, float]] = []
+        for c in allocation.chargers:
+            member = self.spec.member(c.charger_id)
+            st = self._telemetry.state(c.charger_id)
+            if member is None or not st.online:
+                continue  # it cannot be told anything; its profiles expire into its failsafe
+            sent = self._sent.get(c.charger_id)
+            if sent is None or abs(sent.current_a - c.current_a) > 1e-6 or not sent.accepted:
+                (
+                    decreases if sent is not None and c.current_a < sent.current_a else increases
+                ).append((member, c.current_a))
+            elif now_s - sent.at_s >= self._renew_every_s:
+                increases.append((member, c.current_a))
+        if decreases:
+            await asyncio.gather(*(self._send(m, a, now_s) for m, a in decreases))
+        if increases:
+            await asyncio.gather(*(self._send(m, a, now_s) for m, a in increases))
+
+    async def _send(self, member: MemberSpec, current_a: float, now_s: float) -> None:
+        try:
+            accepted = await self._commands.set_limit(
+                member.serial, current_a, failsafe_current_a=member.failsafe_current_a
+            )
+        except Exception as exc:
+            log.warning("limit for %s not delivered: %s", member.serial, exc)
+            accepted = False
+        self._sent[member.serial] = Sent(current_a, now_s, accepted)
+
+    async def _fail_closed(self, now_s: float) -> None:
+        await asyncio.gather(
+            *(
+                self._send(m, m.failsafe_current_a, now_s)
+                for m in self.spec.members
+                if self._telemetry.state(m.serial).online
+            )
+        )
+
+    # -- tell the world -------------------------------------------------------------------
+
+    def _publish(self, snapshot: Snapshot, allocation: Allocation, now_s: float) -> None:
+        spec = self.spec
+        actual_by_line: dict[str, dict[str, float]] = {}
+        for c in snapshot.chargers:
+            lines: dict[str, float] = {}
+            if c.measured_a is not None:
+                for k, line in enumerate(c.wiring[: len(c.measured_a)]):
+                    lines[line] = lines.get(line, 0.0) + c.measured_a[k]
+            actual_by_line[c.charger_id] = lines
+        meter = snapshot.meter
+        grid_lines = spec.config.grid.lines
+        line_live = []
+        for budget in allocation.lines:
+            chargers_a = sum(a.get(budget.line, 0.0) for a in actual_by_line.values())
+            load = (
+                meter.currents_a.of(budget.line)
+                if meter is not None and allocation.meter_online
+                else None
+            )
+            line_live.append(
+                LineLive(
+                    line=budget.line,
+                    load_a=round(
+                        load if load is not None else chargers_a + (budget.other_load_a or 0.0), 2
+                    ),
+                    chargers_a=round(chargers_a, 2),
+                    limit_a=round(budget.limit_a, 2),
+                    fuse_a=spec.config.max_supply_current_a,
+                    group_limit_a=spec.config.max_current_online_a,
+                    binding=budget.source.describe(budget.line),
+                    site_limit_a=None
+                    if budget.site_limit_a is None
+                    else round(budget.site_limit_a, 2),
+                )
+            )
+        chargers_live = []
+        by_id = allocation.by_id()
+        for c in snapshot.chargers:
+            a = by_id.get(c.charger_id)
+            st = self._telemetry.state(c.charger_id)
+            if not st.online:
+                state = "offline"
+            elif not st.controllable:
+                state = "not_controllable"
+            elif c.session_id is None:
+                state = "idle"
+            elif a is not None and a.current_a > 0:
+                state = "charging"
+            else:
+                state = "paused"
+            chargers_live.append(
+                ChargerLive(
+                    serial=c.charger_id,
+                    state=state,
+                    online=st.online,
+                    setpoint_a=None if a is None else a.current_a,
+                    actual_a=tuple(
+                        round(actual_by_line[c.charger_id].get(line, 0.0), 2) for line in grid_lines
+                    ),
+                    reason=a.reason.text if a is not None else "",
+                )
+            )
+            if (
+                self._history is not None
+                and a is not None
+                and now_s - self._last_history_s.get(c.charger_id, -1e9) >= 1.0
+            ):
+                self._last_history_s[c.charger_id] = now_s
+                member = spec.member(c.charger_id)
+                if member is not None:
+                    self._history.add_setpoint(
+                        SetpointPoint(
+                            group_id=spec.group_id,
+                            charger_id=member.charger_id,
+                            at_s=now_s,
+                            current_a=a.current_a,
+                            actual_a=max(c.measured_a) if c.measured_a else None,
+                            reason=a.reason.text,
+                        )
+                    )
+        view = self._meters.view(spec.meter_serial) if self._meters and spec.meter_serial else None
+        self._board.publish(
+            GroupLive(
+                group_id=spec.group_id,
+                at=datetime.fromtimestamp(now_s, UTC),
+                state="active",
+                meter=MeterLive(
+                    serial=spec.meter_serial,
+                    online=allocation.meter_online,
+                    age_s=None if view is None or view.age_s is None else round(view.age_s, 2),
+                    current_a=tuple(meter.currents_a.of(line) for line in grid_lines)
+                    if meter
+                    else (),
+                ),
+                lines=tuple(line_live),
+                chargers=tuple(chargers_live),
+                extra={"algorithm": spec.algorithm, "version": spec.version, "cycles": self.cycles},
+            )
+        )

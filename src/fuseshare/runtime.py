@@ -1,0 +1,112 @@
+"""A serving process's running parts: meters, OCPP, control loops, history.
+
+Built by :func:`fuseshare.bootstrap.build_runtime`; started and stopped with
+``async with runtime.running()`` (the web app's lifespan does that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter
+
+from fuseshare.adapters.meter_store import MeterRegistrySync
+from fuseshare.bootstrap import Store
+from fuseshare.config import Settings
+from fuseshare.control.commands import OcppCommands
+from fuseshare.control.history import HistoryBuffer, ReadingPoint
+from fuseshare.control.live import LiveBoard
+from fuseshare.control.loop import GroupLoop
+from fuseshare.control.spec import GroupSpec
+from fuseshare.control.supervisor import Supervisor
+from fuseshare.control.telemetry import ChargerTelemetry
+from fuseshare.meters.hub import MeterHub
+from fuseshare.meters.reading import Reading
+from fuseshare.meters.service import MeterService
+from fuseshare.ocpp.central import CentralSystem
+from fuseshare.workflow import Workflow
+
+
+@dataclass
+class Runtime:
+    """Everything a serving process runs, wired once. Start it with ``async with runtime.running()``."""
+
+    settings: Settings
+    store: Store
+    workflow: Workflow
+    clock: Callable[[], float]
+    hub: MeterHub
+    meters: MeterService
+    meter_sync: MeterRegistrySync
+    telemetry: ChargerTelemetry
+    central: CentralSystem
+    board: LiveBoard
+    history: HistoryBuffer
+    supervisor: Supervisor
+    routers: list[APIRouter] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def loop_factory(self, spec: GroupSpec) -> GroupLoop:
+        return GroupLoop(
+            spec,
+            meters=self.hub,
+            telemetry=self.telemetry,
+            commands=OcppCommands(self.central),
+            board=self.board,
+            history=self.history,
+            clock=self.clock,
+        )
+
+    def _record_reading(self, reading: Reading) -> None:
+        meter_id = self.meter_sync.meter_ids.get(reading.serial)
+        if meter_id is None:
+            return
+        power = sum(reading.power_w) if reading.power_w else None
+        self.history.add_reading(
+            ReadingPoint(
+                meter_id=meter_id,
+                at_s=reading.measured_at_s,
+                current_a=reading.current_a,
+                voltage_v=reading.voltage_v,
+                power_w=power,
+                energy_kwh=reading.energy_kwh,
+            )
+        )
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Runtime]:
+        """Start meters, history, the supervisor (which starts the group loops); stop them after."""
+        await self.meter_sync.sync()
+        await self.meters.start()
+        self._tasks = [
+            asyncio.create_task(self.meter_sync.run(), name="meter-sync"),
+            asyncio.create_task(self.history.run(), name="history"),
+            asyncio.create_task(self.supervisor.run(), name="supervisor"),
+        ]
+        settle_garbage_collector()
+        try:
+            yield self
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await self.central.close()
+            await self.meters.stop()
+
+
+def settle_garbage_collector() -> None:
+    """Move everything alive after start-up (modules, classes, configuration) out of the
+    collector's reach, so that full collections stay short during control cycles.
+
+    Measured on bench/bench_control.py: p99 from a meter reading to every profile frame
+    written, 100 chargers, 58 ms without and 25 ms with. Only start-up objects are frozen;
+    connections and sessions made later are collected as usual.
+    """
+    gc.collect()
+    gc.freeze()

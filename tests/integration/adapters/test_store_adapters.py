@@ -1,0 +1,122 @@
+"""The store behind the OCPP and meter ports, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from fuseshare.adapters.charger_directory import StoreChargerDirectory
+from fuseshare.adapters.meter_store import StoreMeterCredentials, StoreReadingRecorder
+from fuseshare.meters.hub import MeterHub, MeterSettings
+from fuseshare.meters.ports import AuthResult as MeterAuth
+from fuseshare.meters.reading import Reading
+from fuseshare.ocpp.ports import AuthStatus, BootInfo, Capabilities, SessionStart, SessionStop
+from fuseshare.store.tables import (
+    Charger,
+    ChargingSession,
+    ConnectorState,
+    Event,
+    IdTag,
+    PowerMeter,
+)
+from fuseshare.workflow import MembershipSettings, Workflow
+from tests.integration.store.conftest import INVENTORY, OPERATOR, group_settings
+
+T0 = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+
+
+def _site(wf: Workflow) -> None:
+    wf.devices.import_inventory(OPERATOR, INVENTORY)
+    wf.accounts.create_partner(OPERATOR, "P")
+    wf.orgs.create(OPERATOR, partner="P", name="S")
+    wf.devices.add_charger(OPERATOR, organization="S", serial="CH-0001", password="pass-0001")
+    wf.devices.add_meter(OPERATOR, organization="S", serial="AG-0001", pin="12345678")
+
+
+async def test_the_charger_directory_keeps_what_chargers_say(workflow: Workflow) -> None:
+    _site(workflow)
+    d = StoreChargerDirectory(workflow)
+    assert (await d.authenticate("CH-0001", "pass-0001")).status is AuthStatus.OK
+    wrong = await d.authenticate("CH-0001", "nope")
+    assert wrong.status is AuthStatus.WRONG_PASSWORD and "nope" not in (wrong.reason or "")
+    assert (await d.authenticate("CH-0002", "pass-0002")).status is AuthStatus.NOT_YET_ADDED
+    assert (await d.authenticate("XX-1", "x")).status is AuthStatus.UNKNOWN_SERIAL
+
+    await d.record_boot("CH-0001", BootInfo("Zaptec", "Go", "2.1", "CH-0001", "1.6"), None)
+    await d.record_boot(
+        "CH-0001",
+        BootInfo("Zaptec", "Go", "2.1", "CH-0001", "1.6"),
+        Capabilities(rate_units=("A",), max_stack_level=8, number_of_connectors=2),
+    )
+    await d.record_connection("CH-0001", online=True, at=T0, process_id="host:1")
+    await d.record_status("CH-0001", 1, "Charging", None)
+    await d.record_status("CH-0001", 1, "SuspendedEV", "NoError")
+    tx = await d.start_session("CH-0001", SessionStart(1, None, "TAG", 1000.0, T0))
+    assert tx.isdigit() and 0 < int(tx) < 2**31
+    tx201 = await d.start_session("CH-0001", SessionStart(1, "abc-201", "TAG", 0.0, T0))
+    again = await d.start_session("CH-0001", SessionStart(1, "abc-201", "TAG", 0.0, T0))
+    assert tx201 == again == "abc-201"
+    await d.session_energy("CH-0001", tx, 4000.0, T0)
+    await d.stop_session("CH-0001", SessionStop(tx, 6500.0, T0, "EVDisconnected"))
+    with workflow.ctx.unit() as s:
+        c = s.scalar(select(Charger).where(Charger.serial == "CH-0001"))
+        assert c is not None
+        assert (c.vendor, c.model, c.firmware, c.ocpp_version) == ("Zaptec", "Go", "2.1", "1.6")
+        assert c.capabilities["max_stack_level"] == 8 and c.connectors == 2
+        assert (c.connection_state, c.held_by) == ("online", "host:1")
+        states = list(s.scalars(select(ConnectorState)))
+        assert [(x.connector_id, x.status) for x in states] == [(1, "SuspendedEV")]
+        sessions = {x.transaction_id: x for x in s.scalars(select(ChargingSession))}
+        assert len(sessions) == 2
+        assert sessions[tx].energy_kwh == 5.5 and sessions[tx].stop_reason == "EVDisconnected"
+        events = [e.message for e in s.scalars(select(Event))]
+        assert "CH-0001 tried to connect with a wrong password" in events
+
+
+async def test_authorization_follows_the_organization_and_failsafe_the_group(
+    workflow: Workflow,
+) -> None:
+    _site(workflow)
+    d = StoreChargerDirectory(workflow)
+    assert await d.authorize_tag("CH-0001", "ANY")
+    workflow.orgs.update(OPERATOR, "S", authorize_mode="tag_list")
+    assert not await d.authorize_tag("CH-0001", "ANY")
+    with workflow.ctx.unit() as s:
+        s.add(IdTag(organization_id=1, tag="KNOWN"))
+    assert await d.authorize_tag("CH-0001", "KNOWN")
+    assert await d.failsafe_current_a("CH-0001") is None
+    workflow.groups.create(OPERATOR, organization="S", settings=group_settings())
+    workflow.groups.import_charger(
+        OPERATOR, "Garage", charger="CH-0001", membership=MembershipSettings("L1,L2,L3", 10)
+    )
+    assert await d.failsafe_current_a("CH-0001") == 10.0
+
+
+async def test_meter_pins_and_the_meter_row_follow_the_hub(workflow: Workflow) -> None:
+    _site(workflow)
+    creds = StoreMeterCredentials(workflow)
+    assert creds.authenticate("AG-0001", "12345678") is MeterAuth.OK
+    assert creds.authenticate("AG-0001", "00000000") is MeterAuth.BAD_SECRET
+    assert creds.authenticate("AG-9999", "12345678") is MeterAuth.UNKNOWN_METER
+    for _ in range(3):  # the fixture locks after 3 failures
+        creds.authenticate("AG-0001", "00000000")
+    assert creds.authenticate("AG-0001", "12345678") is MeterAuth.LOCKED_OUT
+
+    now = [T0.timestamp()]
+    hub = MeterHub(clock=lambda: now[0], recorder=StoreReadingRecorder(workflow))
+    hub.register(MeterSettings("AG-0001", fuse_a=63.0))
+    assert hub.submit(Reading("AG-0001", (10.0, 11.0, 12.0), received_at_s=now[0], seq=1)).accepted
+    await hub._flush()
+    recorder = StoreReadingRecorder(workflow)
+    for event in hub.drain_events():
+        await recorder.record_event(event)
+    with workflow.ctx.unit() as s:
+        meter = s.scalar(select(PowerMeter).where(PowerMeter.serial == "AG-0001"))
+        assert meter is not None and meter.state == "online"
+        assert meter.last_reading is not None and meter.last_reading["reading"]["current_a"] == [
+            10.0,
+            11.0,
+            12.0,
+        ]
+        assert [e.kind for e in s.scalars(select(Event))] == ["meter_online"]

@@ -1,0 +1,62 @@
+"""Charger telemetry: state from OCPP messages, currents lined up with the meter's time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fuseshare.control.telemetry import ChargerTelemetry
+from fuseshare.ocpp.ports import MeterSample, PerPhase
+
+from .fakes import ManualClock
+
+
+def sample(current_a: float) -> MeterSample:
+    return MeterSample(
+        at=datetime.now(UTC),
+        connector_id=1,
+        transaction_id="1",
+        current_a=PerPhase(current_a, None, None),
+        power_w=None,
+        power_per_phase_w=PerPhase(),
+        energy_wh=None,
+    )
+
+
+def test_currents_are_taken_as_of_the_meter_readings_time() -> None:
+    clock = ManualClock(100.0)
+    t = ChargerTelemetry(clock)
+    t.connection_changed("A", True)
+    t.meter_sample("A", sample(16.0))  # at 100
+    clock.advance(1.0)
+    t.meter_sample("A", sample(8.9))  # at 101: the car followed a lower limit
+    state = t.state("A")
+    assert state.measured_a == (8.9, 0.0, 0.0)
+    # A reading taken at 100.5 saw the car at 16 A, not 8.9 A.
+    assert state.measured_as_of(100.5) == (16.0, 0.0, 0.0)
+    assert state.measured_as_of(101.0) == (8.9, 0.0, 0.0)
+    # A reading older than every sample: the earliest sample is the best we know.
+    assert state.measured_as_of(50.0) == (16.0, 0.0, 0.0)
+
+
+def test_wakes_on_link_status_and_session_changes_but_not_on_samples() -> None:
+    clock = ManualClock()
+    t = ChargerTelemetry(clock)
+    woken: list[str] = []
+    t.watch("A", lambda: woken.append("A"))
+    t.connection_changed("A", True)
+    t.connector_status("A", 1, "Charging", None)
+    t.connector_status("A", 1, "Charging", None)  # unchanged: no wake
+    t.session_started("A", "tx1", 1)
+    t.meter_sample("A", sample(10.0))
+    t.controllability("A", False, "rejected")
+    assert len(woken) == 4
+    state = t.state("A")
+    assert (
+        state.session_id == "tx1"
+        and not state.controllable
+        and state.not_controllable_reason == "rejected"
+    )
+    t.connector_status("A", 1, "SuspendedEV", None)
+    assert not state.car_wants_energy
+    t.connection_changed("A", False)
+    assert state.measured_a is None and not state.samples
