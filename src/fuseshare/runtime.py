@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -29,6 +30,8 @@ from fuseshare.meters.reading import Reading
 from fuseshare.meters.service import MeterService
 from fuseshare.ocpp.central import CentralSystem
 from fuseshare.workflow import Workflow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -77,6 +80,16 @@ class Runtime:
             )
         )
 
+    async def _retention(self, every_s: float = 3600.0) -> None:
+        """Fold per-second history into minutes after 48 h, drop minutes after a year."""
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                counts = await asyncio.to_thread(self.workflow.history.prune)
+                log.info("history retention: %s", counts)
+            except Exception as exc:  # the database may be away; try again next time
+                log.warning("history retention did not run: %s", exc)
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Runtime]:
         """Start meters, history, the supervisor (which starts the group loops); stop them after."""
@@ -86,6 +99,7 @@ class Runtime:
             asyncio.create_task(self.meter_sync.run(), name="meter-sync"),
             asyncio.create_task(self.history.run(), name="history"),
             asyncio.create_task(self.supervisor.run(), name="supervisor"),
+            asyncio.create_task(self._retention(), name="history-retention"),
         ]
         settle_garbage_collector()
         try:

@@ -62,7 +62,8 @@ class History:
         """
         now = now or self._ctx.clock()
         settings = self._ctx.settings
-        fine_cutoff = now - timedelta(seconds=settings.history_per_second_keep_s)
+        # On a minute boundary, so that no minute is folded half now and half next time.
+        fine_cutoff = _minute(now - timedelta(seconds=settings.history_per_second_keep_s))
         coarse_cutoff = now - timedelta(seconds=settings.history_per_minute_keep_s)
         counts = {"readings_folded": 0, "setpoints_folded": 0, "minute_rows": 0, "deleted": 0}
         while True:
@@ -77,6 +78,24 @@ class History:
                 )
                 if not rows:
                     break
+                if len(rows) == batch:
+                    # A full batch may end inside a minute: take the rest of that minute too,
+                    # or the minute would be folded into two rows.
+                    last = rows[-1]
+                    start = _minute(last.at)
+                    seen = {r.id for r in rows}
+                    rows += [
+                        r
+                        for r in s.scalars(
+                            select(MeterReadingRow).where(
+                                MeterReadingRow.meter_id == last.meter_id,
+                                MeterReadingRow.resolution_s == 1,
+                                MeterReadingRow.at >= start,
+                                MeterReadingRow.at < min(start + timedelta(minutes=1), fine_cutoff),
+                            )
+                        )
+                        if r.id not in seen
+                    ]
                 buckets: dict[tuple[int, datetime], list[MeterReadingRow]] = defaultdict(list)
                 for r in rows:
                     buckets[(r.meter_id, _minute(r.at))].append(r)
@@ -104,6 +123,23 @@ class History:
                 )
                 if not points:
                     break
+                if len(points) == batch:
+                    last_point = points[-1]
+                    start = _minute(last_point.at)
+                    taken = {p.id for p in points}
+                    points += [
+                        p
+                        for p in s.scalars(
+                            select(SetpointRow).where(
+                                SetpointRow.group_id == last_point.group_id,
+                                SetpointRow.charger_id == last_point.charger_id,
+                                SetpointRow.resolution_s == 1,
+                                SetpointRow.at >= start,
+                                SetpointRow.at < min(start + timedelta(minutes=1), fine_cutoff),
+                            )
+                        )
+                        if p.id not in taken
+                    ]
                 groups: dict[tuple[int, int, datetime], list[SetpointRow]] = defaultdict(list)
                 for p in points:
                     groups[(p.group_id, p.charger_id, _minute(p.at))].append(p)
