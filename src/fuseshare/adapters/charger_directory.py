@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -49,6 +50,7 @@ class StoreChargerDirectory:
     def __init__(self, workflow: Workflow) -> None:
         self._wf = workflow
         self._ctx = workflow.ctx
+        self._waiting_noted: dict[str, float] = {}
 
     async def authenticate(self, serial: str, password: str) -> AuthResult:
         result = await asyncio.to_thread(self._wf.devices.authenticate_charger, serial, password)
@@ -61,7 +63,19 @@ class StoreChargerDirectory:
                 serial,
                 result.message,
             )
+        elif result.outcome == "waiting_to_be_added" and self._waiting_due(serial):
+            await asyncio.to_thread(
+                self._event, None, "info", "charger_waiting_to_be_added", serial, result.message
+            )
         return AuthResult(_AUTH[result.outcome], result.message or None)
+
+    def _waiting_due(self, serial: str, every_s: float = 3600.0) -> bool:
+        """A charger not yet added retries every few seconds: note it once an hour."""
+        now = time.monotonic()
+        if now - self._waiting_noted.get(serial, -every_s) < every_s:
+            return False
+        self._waiting_noted[serial] = now
+        return True
 
     def _event(
         self, org_id: int | None, severity: str, kind: str, subject: str, message: str

@@ -83,6 +83,8 @@ class Accounts:
             from fuseshare.errors import FieldError
 
             raise InvalidInput([FieldError(f, m) for f, m in errors])
+        if not actor.sees_everything and actor.role != "partner_admin":
+            raise Forbidden(f"{actor.name} may not create users; ask your partner's admin to do it")
         if role == "platform_admin" and not actor.sees_everything:
             raise Forbidden("only a platform admin can create platform admins")
         with self._ctx.unit() as s:

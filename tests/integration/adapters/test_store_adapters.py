@@ -41,6 +41,7 @@ async def test_the_charger_directory_keeps_what_chargers_say(workflow: Workflow)
     wrong = await d.authenticate("CH-0001", "nope")
     assert wrong.status is AuthStatus.WRONG_PASSWORD and "nope" not in (wrong.reason or "")
     assert (await d.authenticate("CH-0002", "pass-0002")).status is AuthStatus.NOT_YET_ADDED
+    assert (await d.authenticate("CH-0002", "pass-0002")).status is AuthStatus.NOT_YET_ADDED
     assert (await d.authenticate("XX-1", "x")).status is AuthStatus.UNKNOWN_SERIAL
 
     await d.record_boot("CH-0001", BootInfo("Zaptec", "Go", "2.1", "CH-0001", "1.6"), None)
@@ -70,8 +71,15 @@ async def test_the_charger_directory_keeps_what_chargers_say(workflow: Workflow)
         sessions = {x.transaction_id: x for x in s.scalars(select(ChargingSession))}
         assert len(sessions) == 2
         assert sessions[tx].energy_kwh == 5.5 and sessions[tx].stop_reason == "EVDisconnected"
-        events = [e.message for e in s.scalars(select(Event))]
-        assert "CH-0001 tried to connect with a wrong password" in events
+        events = [(e.kind, e.message) for e in s.scalars(select(Event))]
+        assert (
+            "charger_wrong_password",
+            "CH-0001 tried to connect with a wrong password",
+        ) in events
+        waiting = [m for k, m in events if k == "charger_waiting_to_be_added"]
+        assert waiting == [
+            "CH-0002 is a known charger but has not been added to an organization yet"
+        ]
 
 
 async def test_authorization_follows_the_organization_and_failsafe_the_group(

@@ -26,7 +26,9 @@ def _site(wf: Workflow) -> None:
         wf.devices.add_charger(OPERATOR, organization="S", serial=f"CH-{n}", password=f"pass-{n}")
     wf.devices.add_meter(OPERATOR, organization="S", serial="AG-0001", pin="12345678")
     wf.groups.create(OPERATOR, organization="S", settings=group_settings(), meter="AG-0001")
-    wf.groups.import_charger(OPERATOR, "Garage", charger="CH-0001", membership=MembershipSettings("L1,L2,L3", 6))
+    wf.groups.import_charger(
+        OPERATOR, "Garage", charger="CH-0001", membership=MembershipSettings("L1,L2,L3", 6)
+    )
 
 
 async def test_the_supervisor_starts_updates_and_releases_group_loops(workflow: Workflow) -> None:
@@ -37,7 +39,13 @@ async def test_the_supervisor_starts_updates_and_releases_group_loops(workflow: 
 
     def factory(spec: GroupSpec) -> GroupLoop:
         return GroupLoop(
-            spec, meters=None, telemetry=telemetry, commands=commands, board=LiveBoard(), history=None, clock=clock
+            spec,
+            meters=None,
+            telemetry=telemetry,
+            commands=commands,
+            board=LiveBoard(),
+            history=None,
+            clock=clock,
         )
 
     supervisor = Supervisor(workflow.ctx, factory)
@@ -51,7 +59,11 @@ async def test_the_supervisor_starts_updates_and_releases_group_loops(workflow: 
     # Edits and imports on an active group reach the running loop on the next sync.
     workflow.groups.update(OPERATOR, "Garage", max_current_online_a=40.0, confirm=True)
     workflow.groups.import_charger(
-        OPERATOR, "Garage", charger="CH-0002", membership=MembershipSettings("L2,L3,L1", 6), confirm=True
+        OPERATOR,
+        "Garage",
+        charger="CH-0002",
+        membership=MembershipSettings("L2,L3,L1", 6),
+        confirm=True,
     )
     await supervisor.sync()
     assert supervisor.loops[loop.spec.group_id] is loop
@@ -71,7 +83,13 @@ async def test_loops_keep_running_when_the_store_goes_away(workflow: Workflow) -
 
     def factory(spec: GroupSpec) -> GroupLoop:
         return GroupLoop(
-            spec, meters=None, telemetry=telemetry, commands=FakeCommands(), board=LiveBoard(), history=None, clock=clock
+            spec,
+            meters=None,
+            telemetry=telemetry,
+            commands=FakeCommands(),
+            board=LiveBoard(),
+            history=None,
+            clock=clock,
         )
 
     supervisor = Supervisor(workflow.ctx, factory)
@@ -92,12 +110,16 @@ def test_history_waits_in_memory_while_the_database_is_away(workflow: Workflow) 
     _site(workflow)
     group_id = workflow.groups.show(OPERATOR, "Garage")["id"]
     good = workflow.ctx.sessions
-    away = Context(sessionmaker(make_engine("postgresql://nobody@127.0.0.1:9/gone")), workflow.ctx.settings)
+    away = Context(
+        sessionmaker(make_engine("postgresql://nobody@127.0.0.1:9/gone")), workflow.ctx.settings
+    )
     buffer = HistoryBuffer(away)
     states: list[bool] = []
     buffer.on_database_state(states.append)
     for n in range(5):
-        buffer.add_setpoint(SetpointPoint(group_id, 1, 1_800_000_000.0 + n, 10.0 + n, 9.5, "main fuse L1"))
+        buffer.add_setpoint(
+            SetpointPoint(group_id, 1, 1_800_000_000.0 + n, 10.0 + n, 9.5, "main fuse L1")
+        )
     assert buffer.flush() == 0 and buffer.pending == 5 and states == [False]
     buffer._ctx = Context(good, workflow.ctx.settings)
     buffer.add_setpoint(SetpointPoint(group_id, 1, 1_800_000_005.0, 15.0, None, "main fuse L1"))

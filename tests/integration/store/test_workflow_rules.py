@@ -278,3 +278,40 @@ def test_charger_ocpp_authentication_outcomes(site: Site) -> None:
     assert wrong.message == "CH-0001 tried to connect with a wrong password"
     assert wf.devices.authenticate_charger("CH-0002", "pass-0002").outcome == "waiting_to_be_added"
     assert wf.devices.authenticate_charger("NOPE-1", "x").outcome == "unknown"
+
+
+def test_only_admins_create_users(site: Site) -> None:
+    from fuseshare.errors import Forbidden
+
+    wf = site.wf
+    installer = Actor(name="i@nordlys.example", role="installer", partner_id=1)
+    owner = Actor(name="o@solbakken.example", role="org_user", organization_id=site.org)
+    for actor in (installer, owner):
+        with pytest.raises(Forbidden):
+            wf.accounts.create_user(
+                actor,
+                email="new@x.example",
+                name="N",
+                password="long-enough-pw",
+                role="installer",
+                partner=1,
+            )
+    admin = Actor(name="a@nordlys.example", role="partner_admin", partner_id=1)
+    made = wf.accounts.create_user(
+        admin,
+        email="new@x.example",
+        name="N",
+        password="long-enough-pw",
+        role="installer",
+        partner=1,
+    )
+    assert made["role"] == "installer" and made["partner_id"] == 1
+    with pytest.raises(Forbidden):
+        wf.accounts.create_user(
+            admin,
+            email="b@x.example",
+            name="B",
+            password="long-enough-pw",
+            role="installer",
+            partner=2,
+        )

@@ -1,0 +1,1 @@
+"""Server-rendered portal pages (Jinja2 + htmx): partner portal, admin portal, wizard."""
