@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from fuseshare import __version__
-from fuseshare.cli import admin, site
+from fuseshare.cli import admin, simulate, site
 from fuseshare.cli.state import STATE
 from fuseshare.config import ConfigError
 from fuseshare.errors import FuseshareError
@@ -32,6 +32,7 @@ app.add_typer(site.groups, name="groups")
 app.add_typer(site.audit, name="audit")
 app.add_typer(admin.history, name="history")
 app.add_typer(admin.db, name="db")
+app.command("simulate")(simulate.simulate)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,177 @@
+"""Benchmark: the scenario library against baselines and every algorithm version, in one run.
+
+Prints one table (and asserts nothing). Run: ``.venv/bin/python bench/bench_balancing.py``
+(``--scenario NAME`` to pick, ``--jobs N`` to use N processes, ``--hours H`` to cut
+each scenario to its first H hours, ``--json FILE`` to keep the rows).
+
+Controllers, all on the same simulated site (virtual clock, same cars, same meter):
+
+* ``no control``: every car at its max;
+* ``static split``: the group limit split equally between plugged-in cars, phase-blind;
+* ``first come first served``: like evcc, the worst line's headroom given in arrival order;
+* ``standard vN``: the real control loop with each registered algorithm version.
+
+Columns: energy delivered / LP upper bound, overload A·s (sum over lines), seconds
+above the fuse (and, in brackets, those outside the unavoidable reaction delay
+after a load step), Jain fairness, pauses, setpoints sent, wall time.
+
+Goals for the newest algorithm on the library: no second above the fuse outside
+the reaction delay; at least 98 % of the upper bound where capacity is scarce
+(``scarce-*``); Jain at least 0.95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from fuseshare.balancing import list_algorithms, newest_version
+from fuseshare.sim.baselines import BASELINES
+from fuseshare.sim.run import controller_for, run_scenario
+from fuseshare.sim.scenario import Scenario, load_scenario
+
+LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def controllers() -> list[tuple[str, dict[str, Any]]]:
+    out: list[tuple[str, dict[str, Any]]] = [(b, {"baseline": b}) for b in BASELINES]
+    for name, version, _ in list_algorithms():
+        out.append((f"{name} v{version}", {"algorithm": name, "version": version}))
+    return out
+
+
+def cut(scenario: Scenario, hours: float | None) -> Scenario:
+    if hours is None:
+        return scenario
+    end = int(hours * 3600)
+    if end >= scenario.duration_s:
+        return scenario
+    sessions = tuple(
+        replace(s, depart_s=min(s.depart_s, end)) for s in scenario.sessions if s.arrive_s < end
+    )
+    faults = tuple(f for f in scenario.faults if f.from_s < end)
+    return replace(scenario, duration_s=end, sessions=sessions, faults=faults)
+
+
+def one(job: tuple[str, str, dict[str, Any], float | None, float | None]) -> dict[str, Any]:
+    path, label, kwargs, hours, sample_s = job
+    logging.getLogger("fuseshare").setLevel(logging.ERROR)
+    scenario = cut(load_scenario(Path(path)), hours)
+    if sample_s is not None:
+        scenario = replace(scenario, charger_meter_interval_s=sample_s)
+    started = time.perf_counter()
+    _, report = run_scenario(scenario, controller_for(**kwargs))
+    report.pop("sessions", None)
+    report["label"] = label
+    report["total_s"] = round(time.perf_counter() - started, 2)
+    return report
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = (
+        f"{'scenario':28} {'controller':24} {'E/UB':>6} {'kWh':>7} {'UB kWh':>7} "
+        f"{'over A·s':>9} {'s>fuse':>13} {'Jain':>5} {'pauses':>6} {'setpts':>7} {'wall s':>6}"
+    )
+    lines = [head, "-" * len(head)]
+    last = None
+    for r in rows:
+        if last is not None and r["scenario"] != last:
+            lines.append("")
+        last = r["scenario"]
+        # Raw, not capped: above 100 % means the controller broke the limits to get it.
+        bound = r["energy_upper_bound_kwh"]
+        ratio = r["energy_delivered_kwh"] / bound if bound else None
+        over = sum(r["overload_amp_seconds"].values())
+        above = f"{r['seconds_above_fuse']} ({r['seconds_above_fuse_unexcused']})"
+        lines.append(
+            f"{r['scenario']:28} {r['label']:24} "
+            f"{(f'{ratio:.1%}' if ratio is not None else '-'):>6} "
+            f"{r['energy_delivered_kwh']:7.1f} {r['energy_upper_bound_kwh']:7.1f} "
+            f"{over:9.0f} {above:>13} {r['jain_fairness']:5.2f} {r['pauses']:6d} "
+            f"{r['setpoints_sent']:7d} {r['wall_s']:6.1f}"
+        )
+    return "\n".join(lines)
+
+
+def goals(rows: list[dict[str, Any]]) -> str:
+    newest = f"standard v{newest_version('standard')}"
+    mine = [r for r in rows if r["label"] == newest]
+    if not mine:
+        return ""
+    unexcused = sum(r["seconds_above_fuse_unexcused"] for r in mine)
+    scarce = [r for r in mine if r["scenario"].startswith("scarce")]
+    worst_scarce = min((r["energy_ratio"] or 0.0 for r in scarce), default=None)
+    worst_jain = min(r["jain_fairness"] for r in mine)
+
+    def mark(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    out = [f"Goals for {newest}:"]
+    out.append(
+        f"  no second above the fuse outside the reaction delay: {unexcused} s "
+        f"-> {mark(unexcused == 0)}"
+    )
+    if worst_scarce is not None:
+        out.append(
+            f"  >= 98 % of the upper bound where capacity is scarce: worst {worst_scarce:.1%} "
+            f"-> {mark(worst_scarce >= 0.98)}"
+        )
+    out.append(f"  Jain >= 0.95: worst {worst_jain:.3f} -> {mark(worst_jain >= 0.95)}")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", action="append", help="library scenario name (repeatable)")
+    parser.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
+    parser.add_argument("--hours", type=float, default=None, help="cut scenarios to H hours")
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+    parser.add_argument(
+        "--charger-meter-interval",
+        type=float,
+        default=None,
+        help="override how often chargers report their currents (s; scenarios say 10)",
+    )
+    args = parser.parse_args()
+    files = sorted(LIBRARY.glob("*.json"))
+    if args.scenario:
+        files = [f for f in files if f.stem in set(args.scenario)]
+    jobs = [
+        (str(f), label, kw, args.hours, args.charger_meter_interval)
+        for f in files
+        for label, kw in controllers()
+    ]
+    started = time.perf_counter()
+    print(
+        f"{len(files)} scenarios x {len(controllers())} controllers, {args.jobs} process(es)",
+        file=sys.stderr,
+    )
+    if args.jobs > 1:
+        with ProcessPoolExecutor(max_workers=min(args.jobs, os.cpu_count() or 1)) as pool:
+            rows = list(pool.map(one, jobs))
+    else:
+        rows = []
+        for job in jobs:
+            rows.append(one(job))
+            print(
+                f"  {rows[-1]['scenario']} / {rows[-1]['label']}: {rows[-1]['total_s']} s",
+                file=sys.stderr,
+            )
+    print(table(rows))
+    print()
+    print(goals(rows))
+    print(f"\n(total {time.perf_counter() - started:.0f} s)")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""The simulated site on hand-computed cases: line currents, the meter path, base loads, faults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fuseshare.balancing import Grid
+from fuseshare.sim.base_load import base_load_a
+from fuseshare.sim.baselines import NoControl
+from fuseshare.sim.controllers import LoopController
+from fuseshare.sim.engine import simulate
+from fuseshare.sim.metrics import jain
+from fuseshare.sim.scenario import parse_scenario
+
+
+def scenario(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "physics",
+        "duration_s": 60,
+        "seed": 1,
+        "grid": "IT_230_3P",
+        "max_supply_current_a": 63,
+        "group": {
+            "max_current_online_a": 50,
+            "max_current_offline_a": 24,
+            "min_current_a": 6,
+            "meter_interval_s": 1,
+        },
+        "chargers": [
+            {"id": "A", "phases": ["L1", "L2", "L3"], "max_current_a": 32},
+            {"id": "B", "phases": ["L2", "L3", "L1"], "max_current_a": 32},
+        ],
+        "base_load": {"kind": "constant", "current_a": [5.0, 6.0, 7.0]},
+        "sessions": [
+            {
+                "charger": "A",
+                "arrive_s": 0,
+                "depart_s": 60,
+                "energy_kwh": 50,
+                "car_phases": 1,
+                "car_max_current_a": 16,
+            },
+            {
+                "charger": "B",
+                "arrive_s": 0,
+                "depart_s": 60,
+                "energy_kwh": 50,
+                "car_phases": 3,
+                "car_max_current_a": 10,
+            },
+        ],
+    }
+    data.update(overrides)
+    if "sessions" not in overrides:
+        for session in data["sessions"]:
+            session["depart_s"] = data["duration_s"]
+    return data
+
+
+def test_it_line_currents_add_every_car_to_every_line_it_uses() -> None:
+    # No control: A's one-phase car (16 A) sits between L1 and L2; B's three-phase car (10 A)
+    # loads L2, L3, L1. After the 5 s reaction delay: L1 5+16+10, L2 6+16+10, L3 7+10.
+    result = simulate(parse_scenario(scenario()), NoControl())
+    assert result.trace.total_a[3].tolist() == [5.0, 6.0, 7.0]
+    assert result.trace.total_a[10].tolist() == pytest.approx([31.0, 32.0, 17.0])
+    assert result.trace.actual_a[10, 0].tolist() == pytest.approx([16.0, 16.0, 0.0])
+    assert result.trace.actual_a[10, 1].tolist() == pytest.approx([10.0, 10.0, 10.0])
+    # Energy: 230 V x 16 A for the one-phase car, sqrt(3) x 230 V x 10 A for the other, 55 s.
+    a, b = result.sessions
+    assert a.delivered_kwh == pytest.approx(230 * 16 * 55 / 3.6e6)
+    assert b.delivered_kwh == pytest.approx(3**0.5 * 230 * 10 * 55 / 3.6e6)
+
+
+def test_tn_one_phase_car_loads_only_the_line_behind_the_chargers_l1() -> None:
+    data = scenario(
+        grid="TN_400_3P",
+        chargers=[{"id": "A", "phases": ["L3", "L1", "L2"], "max_current_a": 16}],
+        sessions=[
+            {
+                "charger": "A",
+                "arrive_s": 0,
+                "depart_s": 60,
+                "energy_kwh": 50,
+                "car_phases": 1,
+                "car_max_current_a": 16,
+            }
+        ],
+    )
+    result = simulate(parse_scenario(data), NoControl())
+    assert result.trace.total_a[10].tolist() == pytest.approx([5.0, 6.0, 7.0 + 16.0])
+
+
+def test_the_amp_guard_reports_the_line_currents_through_the_real_meter_path() -> None:
+    controller = LoopController()
+    result = simulate(parse_scenario(scenario(duration_s=40)), controller)
+    assert controller.hub is not None
+    view = controller.hub.view("SIM-AG-0001")
+    assert view is not None and view.online and view.reading is not None
+    truth = result.trace.total_a[-1]
+    # 1 % measurement noise, never frozen (the hub rejects a reading frozen for 2 minutes).
+    assert view.reading.current_a == pytest.approx(tuple(truth), rel=0.05)
+    status = controller.hub.status("SIM-AG-0001")
+    assert status is not None and status.accepted >= 39 and not status.rejected
+
+
+def test_with_outlet_inactive_the_meter_sees_the_building_without_the_chargers() -> None:
+    data = scenario(duration_s=40)
+    data["group"] = {**data["group"], "outlet_active": False}
+    controller = LoopController()
+    simulate(parse_scenario(data), controller)
+    assert controller.hub is not None
+    reading = controller.hub.view("SIM-AG-0001").reading  # type: ignore[union-attr]
+    assert reading is not None
+    assert reading.current_a == pytest.approx((5.0, 6.0, 7.0), rel=0.05)
+
+
+def test_an_expired_limit_falls_back_to_the_failsafe_current_while_the_link_is_cut() -> None:
+    data = scenario(
+        duration_s=200,
+        limit_lifetime_s=30,
+        faults=[{"kind": "charger_offline", "charger": "A", "from_s": 60, "to_s": 150}],
+    )
+    result = simulate(parse_scenario(data), LoopController())
+    setpoint = result.trace.setpoint_a[:, 0]
+    reasons = result.trace.reasons
+    held = setpoint[59]
+    assert held >= 6.0
+    # The charger keeps its last limit until it expires (< 30 s after the last renewal) ...
+    assert setpoint[61] == held
+    # ... and applies its failsafe current (6 A) by itself until the link is back.
+    assert setpoint[95:150].tolist() == [6.0] * 55
+    assert reasons[result.trace.reason[120, 0]].startswith("failsafe")
+    assert (
+        setpoint[160] != 0.0
+        and reasons[result.trace.reason[160, 0]] != reasons[result.trace.reason[120, 0]]
+    )
+
+
+def test_controller_down_leaves_every_charger_on_its_failsafe_and_a_restart_resumes() -> None:
+    data = scenario(
+        duration_s=260,
+        limit_lifetime_s=30,
+        faults=[{"kind": "controller_down", "from_s": 60, "to_s": 160}],
+    )
+    result = simulate(parse_scenario(data), LoopController())
+    assert result.trace.setpoint_a[120].tolist() == [6.0, 6.0]
+    assert np.isnan(result.trace.limit_a[120]).all()  # no control side, no limit known
+    assert result.trace.setpoint_a[250].tolist() != [6.0, 6.0]
+    assert result.trace.car_a[250].sum() > 12.0
+
+
+def test_the_meter_offline_fault_silences_the_meter_and_the_loop_uses_the_offline_budget() -> None:
+    data = scenario(duration_s=200, faults=[{"kind": "meter_offline", "from_s": 50, "to_s": 200}])
+    result = simulate(parse_scenario(data), LoopController())
+    assert not result.trace.meter_online[60:].any() and result.trace.meter_online[:50].all()
+    # Offline budget 24 A per line; A and B share L2: together at most 24 there.
+    assert result.trace.setpoint_a[150].sum() <= 24.0 + 1e-6
+    assert result.trace.total_a[60:].max() <= 63.0
+
+
+@pytest.mark.xfail(
+    reason="control/loop.py snapshot() takes the chargers' currents as of the last meter "
+    "reading even when that reading is stale, so a charger that followed its lower limit "
+    "is seen drawing its old current and flagged as overdrawing",
+    strict=False,
+)
+def test_while_the_meter_is_offline_chargers_that_follow_the_budget_keep_charging() -> None:
+    data = scenario(duration_s=200, faults=[{"kind": "meter_offline", "from_s": 50, "to_s": 200}])
+    result = simulate(parse_scenario(data), LoopController())
+    assert "offline budget" in result.trace.reasons[result.trace.reason[150, 0]]
+    assert result.trace.car_a[150].tolist() == [12.0, 10.0]
+
+
+def test_base_load_series_holds_each_point_until_the_next() -> None:
+    spec = {"kind": "series", "points": [[0, 10, 8, 12], [5, 25, 9, 30]]}
+    base = base_load_a(spec, Grid.IT_230_3P, 8, seed=0)
+    assert base[4].tolist() == [10, 8, 12] and base[5].tolist() == [25, 9, 30]
+    assert base[7].tolist() == [25, 9, 30]
+
+
+def test_household_base_load_is_seeded_and_puts_it_appliances_between_two_lines() -> None:
+    spec = {"kind": "household", "seed": 3, "homes": 1, "appliances": ["sauna"]}
+    one = base_load_a(spec, Grid.IT_230_3P, 86400, seed=0)
+    assert np.array_equal(one, base_load_a(spec, Grid.IT_230_3P, 86400, seed=99))
+    assert (one >= 0).all() and one.max() < 63
+    single = base_load_a({"kind": "household", "seed": 3}, Grid.TN_230_1P, 3600, seed=0)
+    assert (single[:, 1:] == 0).all() and single[:, 0].max() > 0
+
+
+def test_jain_index_on_hand_computed_values() -> None:
+    assert jain([1.0, 1.0, 1.0]) == 1.0
+    assert jain([1.0, 0.0, 0.0, 0.0]) == pytest.approx(0.25)
+    assert jain([1.0, 0.5]) == pytest.approx(1.5**2 / (2 * 1.25))
