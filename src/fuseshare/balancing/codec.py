@@ -26,6 +26,7 @@ _CHARGER_FLOATS = (
     "failsafe_current_a",
     "weight",
     "last_seen_s",
+    "measured_at_s",
     "car_max_current_a",
     "membership_max_current_a",
     "setpoint_a",

@@ -107,6 +107,10 @@ class ChargerInput:
     wants_energy: bool = True
     """False when the car says it is full/suspended; it keeps the minimum, nothing more."""
     measured_a: tuple[float, ...] | None = None
+    measured_at_s: float | None = None
+    """When ``measured_a`` was sampled (chargers report every few seconds). A sample is
+    only taken as the car's answer to a setpoint when it was sampled at least
+    ``Tunables.response_s`` after that setpoint; None: as of ``now_s``."""
     car_phases: int | None = None
     """Phases the car uses when known from outside (else learned from ``measured_a``)."""
     car_max_current_a: float | None = None

@@ -270,10 +270,13 @@ def _draws_less(
         else:
             cap = max(lo, min(cap, draw + t.unused_headroom_a))
     else:
+        # Judge the car by a sample taken after it had time to follow its setpoint;
+        # a sample from before a raise says nothing about what the car would take now.
+        sampled_s = now_s if ch.measured_at_s is None else min(now_s, ch.measured_at_s)
         settled = (
             ch.setpoint_a >= lo
             and ch.setpoint_since_s is not None
-            and now_s - ch.setpoint_since_s >= t.response_s
+            and sampled_s - ch.setpoint_since_s >= t.response_s
         )
         if settled and ch.setpoint_a - draw >= t.unused_threshold_a:
             cap, cap_since = max(lo, draw + t.unused_headroom_a), now_s

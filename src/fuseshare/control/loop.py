@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 MEASURED_MAX_AGE_S = 60.0
 """Per-phase currents older than this say nothing about the charger any more."""
+EV_REACTION_S = 5.0
+"""IEC 61851-1: a car follows a lower limit within 5 s."""
 OVERDRAW_TOLERANCE_A = 1.5
 """Chargers' meters and cars' regulation are this imprecise; above it is overdraw."""
 
@@ -85,6 +88,8 @@ class GroupLoop:
         self._algorithm = get_algorithm(spec.algorithm, spec.version)
         self._state = self._algorithm.initial_state()
         self._sent: dict[str, Sent] = {}
+        self._held: dict[str, deque[tuple[float, float]]] = {}
+        """Accepted limits per charger with when they were sent, oldest first."""
         self._over_since: dict[str, float] = {}
         self._flagged: set[str] = set()
         self._last_history_s: dict[str, float] = {}
@@ -179,7 +184,12 @@ class GroupLoop:
         reading minus the chargers is the rest of the building at one moment.
         """
         meter = self._meter_input()
-        reference_s = meter.read_at_s if meter is not None else now_s
+        fresh = (
+            meter is not None
+            and now_s - meter.read_at_s <= self.spec.config.tunables.meter_max_age_s
+        )
+        # Without a fresh reading nothing is subtracted from it: the chargers as they are now.
+        reference_s = meter.read_at_s if fresh and meter is not None else now_s
         chargers = tuple(self._charger_input(m, now_s, reference_s) for m in self.spec.members)
         return Snapshot(config=self.spec.config, chargers=chargers, now_s=now_s, meter=meter)
 
@@ -197,24 +207,34 @@ class GroupLoop:
 
     def _charger_input(self, m: MemberSpec, now_s: float, reference_s: float) -> ChargerInput:
         st = self._telemetry.state(m.serial)
-        measured = st.measured_as_of(reference_s) if st.measured_a is not None else None
-        if measured is not None and (
-            st.measured_at_s is None or now_s - st.measured_at_s > MEASURED_MAX_AGE_S
-        ):
-            measured = None
+        measured: tuple[float, ...] | None = None
+        measured_at: float | None = None
+        sample = st.sample_as_of(reference_s) if st.measured_a is not None else None
+        if sample is not None and now_s - sample[0] <= MEASURED_MAX_AGE_S:
+            measured_at, measured = sample
+            # Chargers report every few seconds: a sample from before a decrease still shows
+            # the old current after the car has followed. A car draws no more than the
+            # highest limit it may still be following (the new one once its reaction time
+            # has passed), so its share of the reading is at most that. Counting less of the
+            # reading as the chargers' only makes the rest of the building look larger (safe).
+            cap = self._may_follow(m.serial, reference_s, EV_REACTION_S)
+            if cap is not None:
+                measured = tuple(min(v, cap) for v in measured)
         sent = self._sent.get(m.serial)
         setpoint = sent.current_a if sent and sent.accepted else 0.0
         online = st.online
         failsafe = m.failsafe_current_a
+        latest = st.measured_a
         if online and not st.controllable:
             # It did not take our limit: assume the worst it can do.
             online, failsafe = False, m.max_current_a
         elif (
             online
-            and measured is not None
-            and self._overdraws(m.serial, max(measured), setpoint, now_s)
+            and latest is not None
+            and st.measured_at_s is not None
+            and self._overdraws(m.serial, max(latest), st.measured_at_s, now_s)
         ):
-            online, failsafe = False, max(failsafe, max(measured))
+            online, failsafe = False, max(failsafe, max(latest))
         return ChargerInput(
             charger_id=m.serial,
             wiring=m.wiring,
@@ -226,28 +246,50 @@ class GroupLoop:
             session_id=st.session_id,
             wants_energy=st.car_wants_energy,
             measured_a=measured[: len(m.wiring)] if measured is not None else None,
+            measured_at_s=measured_at,
             membership_max_current_a=m.membership_max_current_a,
             setpoint_a=setpoint,
             setpoint_since_s=sent.at_s if sent else None,
         )
 
-    def _overdraws(self, serial: str, drawn_a: float, setpoint_a: float, now_s: float) -> bool:
+    def _limit_in_effect(self, serial: str, at_s: float) -> float | None:
+        """The accepted limit the charger held at ``at_s`` (None when none was known then)."""
+        held = None
+        for t, current_a in self._held.get(serial, ()):
+            if t > at_s:
+                break
+            held = current_a
+        return held
+
+    def _may_follow(self, serial: str, at_s: float, reaction_s: float) -> float | None:
+        """The highest limit the car may still be following at ``at_s``: the one held
+        ``reaction_s`` earlier and any sent since (a decrease takes that long to show)."""
+        limits = [c for t, c in self._held.get(serial, ()) if at_s - reaction_s < t <= at_s]
+        before = self._limit_in_effect(serial, at_s - reaction_s)
+        if before is not None:
+            limits.append(before)
+        return max(limits) if limits else None
+
+    def _overdraws(self, serial: str, drawn_a: float, sampled_s: float, now_s: float) -> bool:
         """A charger drawing more than it was told for longer than a car needs to follow."""
-        if serial not in self._sent or drawn_a <= setpoint_a + OVERDRAW_TOLERANCE_A:
+        response_s = self.spec.config.tunables.response_s
+        allowed = self._may_follow(serial, sampled_s, response_s)
+        if allowed is None or drawn_a <= allowed + OVERDRAW_TOLERANCE_A:
             self._over_since.pop(serial, None)
             if serial in self._flagged:
                 self._flagged.discard(serial)
                 log.warning("charger %s follows its limit again", serial)
             return False
         since = self._over_since.setdefault(serial, now_s)
-        over = now_s - since > 2 * self.spec.config.tunables.response_s
+        over = now_s - since > 2 * response_s
         if over and serial not in self._flagged:
             self._flagged.add(serial)
             log.warning(
-                "charger %s draws %.1f A but may draw %.1f A; its excess is reserved and taken from the others",
+                "charger %s draws %.1f A but may draw %.1f A; its excess is reserved and "
+                "taken from the others",
                 serial,
                 drawn_a,
-                setpoint_a,
+                allowed,
             )
         return over
 
@@ -281,6 +323,8 @@ class GroupLoop:
             log.warning("limit for %s not delivered: %s", member.serial, exc)
             accepted = False
         self._sent[member.serial] = Sent(current_a, now_s, accepted)
+        if accepted:
+            self._held.setdefault(member.serial, deque(maxlen=32)).append((now_s, current_a))
 
     async def _fail_closed(self, now_s: float) -> None:
         await asyncio.gather(

@@ -37,6 +37,19 @@ class ChargerLiveState:
     controllable: bool = True
     not_controllable_reason: str | None = None
 
+    def sample_as_of(self, at_s: float) -> tuple[float, tuple[float, float, float]] | None:
+        """(when, currents) of the sample that best describes the charger at ``at_s``:
+        the latest at or before it, else the earliest after it."""
+        best = None
+        for sample in self.samples:
+            if sample[0] <= at_s:
+                best = sample
+            else:
+                return best if best is not None else sample
+        if best is None and self.measured_a is not None and self.measured_at_s is not None:
+            return self.measured_at_s, self.measured_a
+        return best
+
     def measured_as_of(self, at_s: float) -> tuple[float, float, float] | None:
         """The charger's currents when the meter took its reading at ``at_s``.
 
@@ -46,15 +59,8 @@ class ChargerLiveState:
         changed in between. The latest sample at or before ``at_s`` is taken; when there
         is none, the earliest after it.
         """
-        if not self.samples:
-            return self.measured_a
-        best = None
-        for t, currents in self.samples:
-            if t <= at_s:
-                best = currents
-            else:
-                return best if best is not None else currents
-        return best
+        sample = self.sample_as_of(at_s)
+        return None if sample is None else sample[1]
 
     @property
     def car_wants_energy(self) -> bool:

@@ -242,3 +242,33 @@ async def test_nothing_is_sent_to_an_offline_charger_and_unchanged_limits_are_re
     await site.loop.cycle()
     assert len(site.commands.calls) == count + 1
     assert all(s != "B" for s, _, _ in site.commands.calls)
+
+
+async def test_a_stale_sample_is_capped_at_the_limit_once_the_car_had_time_to_follow() -> None:
+    """Chargers report every ~10 s. After a decrease the last sample still shows the old
+    current; once the car's reaction time (5 s) has passed it cannot draw more than its new
+    limit, so the reading minus the charger must not subtract more than that."""
+    site = Site()
+    site.car("A", 12.0)
+    site.car("B", 10.0)
+    await site.settle()
+    old_limit = site.commands.last("A")
+    assert old_limit is not None and old_limit > 12.0
+    site.base = (10.0, 30.0, 6.0)  # a load step on L2 lowers both cars
+    site.clock.advance(1.0)
+    site.meter(*site.reading())
+    await site.loop.cycle()
+    new_limit = site.commands.last("A")
+    assert new_limit is not None and new_limit < 12.0
+    # No new sample from A: its last one (before the decrease) still says 16.x A... on both terminals.
+    stale = site.telemetry.state("A").measured_a
+    assert stale is not None and stale[0] > new_limit
+    site.clock.advance(2.0)  # within the reaction time: the car may still draw the old current
+    site.meter(*site.base)
+    a = next(c for c in site.loop.snapshot(site.clock()).chargers if c.charger_id == "A")
+    assert a.measured_a is not None and a.measured_a[0] == pytest.approx(stale[0])
+    site.clock.advance(4.0)  # past it: at most the new limit
+    site.meter(*site.base)
+    a = next(c for c in site.loop.snapshot(site.clock()).chargers if c.charger_id == "A")
+    assert a.measured_a is not None and a.measured_a[0] == pytest.approx(new_limit)
+    assert a.measured_at_s is not None and a.measured_at_s < site.clock() - 5.0

@@ -161,12 +161,6 @@ def test_the_meter_offline_fault_silences_the_meter_and_the_loop_uses_the_offlin
     assert result.trace.total_a[60:].max() <= 63.0
 
 
-@pytest.mark.xfail(
-    reason="control/loop.py snapshot() takes the chargers' currents as of the last meter "
-    "reading even when that reading is stale, so a charger that followed its lower limit "
-    "is seen drawing its old current and flagged as overdrawing",
-    strict=False,
-)
 def test_while_the_meter_is_offline_chargers_that_follow_the_budget_keep_charging() -> None:
     data = scenario(duration_s=200, faults=[{"kind": "meter_offline", "from_s": 50, "to_s": 200}])
     result = simulate(parse_scenario(data), LoopController())
