@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from fuseshare.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fuseshare.store.tables import ROLES, ApiToken, Partner, User
-from fuseshare.workflow import audit, lookup
+from fuseshare.workflow import audit, credentials, lookup
 from fuseshare.workflow.actors import Actor
 from fuseshare.workflow.context import Context
 from fuseshare.workflow.credentials import hash_secret, verify_secret
@@ -131,16 +131,35 @@ class Accounts:
             ]
 
     def authenticate(self, email: str, password: str) -> Actor | None:
-        """The actor for a portal login, or None. Same answer for unknown e-mail and wrong password."""
+        """The actor for a portal login, or None. Same answer for unknown e-mail and wrong password.
+
+        Repeated failures for one e-mail lock it for a while (LockedOut), whether the
+        account exists or not, so that passwords cannot be guessed by trying.
+        """
+        email = email.strip().lower()
+        settings = self._ctx.settings
         with self._ctx.unit() as s:
-            user = s.scalar(select(User).where(User.email == email.strip().lower()))
+            credentials.check_not_locked(s, "login", email, self._ctx.clock(), "password")
+            user = s.scalar(select(User).where(User.email == email))
             if user is None or not user.active:
                 # Spend the same time as a real check so e-mails cannot be probed by timing.
                 verify_secret(_DUMMY_HASH, password)
-                return None
-            if not verify_secret(user.password_hash, password):
-                return None
-            return actor_for(user)
+                ok = False
+            else:
+                ok = verify_secret(user.password_hash, password)
+            if ok and user is not None:
+                credentials.record_success(s, "login", email)
+                return actor_for(user)
+        with self._ctx.unit() as s:  # counted in its own transaction: it must stick
+            credentials.record_failure(
+                s,
+                "login",
+                email,
+                self._ctx.clock(),
+                settings.lockout_after_failures * 2,
+                settings.lockout_s,
+            )
+        return None
 
     def create_token(self, actor: Actor, user_email: str, name: str) -> str:
         """A new API token for the user; the plain token is returned once and never kept."""

@@ -315,3 +315,26 @@ def test_only_admins_create_users(site: Site) -> None:
             role="installer",
             partner=2,
         )
+
+
+def test_repeated_wrong_logins_lock_the_account_for_a_while(site: Site) -> None:
+    wf = site.wf  # the fixture locks devices after 3 failures; logins after twice that
+    wf.accounts.create_user(
+        OPERATOR,
+        email="ola@nordlys.example",
+        name="Ola",
+        password="right-password",
+        role="installer",
+        partner=1,
+    )
+    assert wf.accounts.authenticate("ola@nordlys.example", "right-password") is not None
+    for _ in range(6):
+        assert wf.accounts.authenticate("OLA@nordlys.example", "wrong-password") is None
+    with pytest.raises(LockedOut) as locked:
+        wf.accounts.authenticate("ola@nordlys.example", "right-password")
+    assert "too many wrong passwords for ola@nordlys.example" in locked.value.message
+    # Unknown e-mails are counted the same way, so probing them gains nothing.
+    for _ in range(6):
+        assert wf.accounts.authenticate("nobody@nowhere.example", "x") is None
+    with pytest.raises(LockedOut):
+        wf.accounts.authenticate("nobody@nowhere.example", "x")

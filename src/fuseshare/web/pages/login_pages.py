@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from fuseshare.errors import LockedOut
 from fuseshare.web.auth import checked_form, login, logout, session_actor, workflow
 from fuseshare.web.pages.common import home_url, redirect
 from fuseshare.web.rendering import render
@@ -44,7 +45,12 @@ async def login_submit(request: Request) -> Response:
         errors["email"] = "type the e-mail address you log in with"
     if not password:
         errors["password"] = "type your password"
-    actor = workflow(request).accounts.authenticate(email, password) if not errors else None
+    actor = None
+    if not errors:
+        try:
+            actor = workflow(request).accounts.authenticate(email, password)
+        except LockedOut as exc:
+            errors["password"] = exc.message
     if actor is None:
         if not errors:
             errors["password"] = (
