@@ -12,12 +12,13 @@ import csv
 import io
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fuseshare.errors import Conflict, FieldError, InvalidInput, LockedOut, NotFound, WrongSecret
-from fuseshare.store.tables import METER_KINDS, Charger, InventoryDevice, PowerMeter
+from fuseshare.store.tables import METER_KINDS, Charger, Event, InventoryDevice, PowerMeter
 from fuseshare.workflow import audit, credentials, lookup, rules
 from fuseshare.workflow.actors import Actor
 from fuseshare.workflow.context import Context
@@ -348,6 +349,45 @@ class Devices:
     def show_charger(self, actor: Actor, serial: str) -> dict[str, Any]:
         with self._ctx.unit() as s:
             return charger_view(lookup.charger(s, actor, serial))
+
+    def waiting_to_be_added(
+        self, actor: Actor, within_s: float = 24 * 3600
+    ) -> list[dict[str, Any]]:
+        """Known chargers that tried to connect in the last ``within_s`` but are not added yet.
+
+        For the people who add chargers: seeing a charger knock helps to find a
+        mistyped serial. Site owners (read-only) get an empty list.
+        """
+        if actor.role not in ("operator", "platform_admin", "partner_admin", "installer"):
+            return []
+        since = self._ctx.clock() - timedelta(seconds=within_s)
+        with self._ctx.unit() as s:
+            rows = s.execute(
+                select(Event.subject, func.max(Event.at))
+                .where(Event.kind == "charger_waiting_to_be_added", Event.at >= since)
+                .group_by(Event.subject)
+            ).all()
+            added = set(
+                s.scalars(select(Charger.serial).where(Charger.serial.in_([r[0] for r in rows])))
+            )
+            out = []
+            for serial, last_at in sorted(rows, key=lambda r: r[1], reverse=True):
+                if serial in added:
+                    continue
+                device = s.scalar(
+                    select(InventoryDevice).where(
+                        InventoryDevice.kind == "charger", InventoryDevice.serial == serial
+                    )
+                )
+                out.append(
+                    {
+                        "serial": serial,
+                        "vendor": device.vendor if device else "",
+                        "model": device.model if device else "",
+                        "last_attempt_at": last_at.isoformat(),
+                    }
+                )
+            return out
 
     def authenticate_charger(self, serial: str, password: str) -> ChargerAuth:
         """Check a charger's OCPP credentials (HTTP Basic). Never logs the password."""

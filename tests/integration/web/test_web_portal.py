@@ -286,3 +286,20 @@ def test_device_events_are_shown_beside_the_devices(web_sqlite: WebSite) -> None
         in client.get(f"/portal/orgs/{web.org_a}/chargers").text
     )
     assert "went silent" not in client.get(f"/portal/orgs/{web.org_a}/meters").text
+
+
+async def test_chargers_that_knock_before_they_are_added_are_listed_for_installers(
+    web_sqlite: WebSite,
+) -> None:
+    from fuseshare.adapters.charger_directory import StoreChargerDirectory
+    from fuseshare.ocpp.ports import AuthStatus
+
+    directory = StoreChargerDirectory(web_sqlite.wf)
+    result = await directory.authenticate("CH-N2", "pass-n2-box")
+    assert result.status is AuthStatus.NOT_YET_ADDED
+    url = f"/portal/orgs/{web_sqlite.org_a}/chargers"
+    page = web_sqlite.client("installer").get(url)
+    assert page.status_code == 200
+    assert "Trying to connect, not added yet" in page.text and 'data-serial="CH-N2"' in page.text
+    owner = web_sqlite.client("org_user").get(url)
+    assert owner.status_code == 200 and "CH-N2" not in owner.text  # site owners do not add chargers

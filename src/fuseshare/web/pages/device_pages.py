@@ -60,6 +60,7 @@ def chargers_context(request: Request, actor: Actor, org_id: int) -> dict[str, A
         "chargers": [c for c in rows if c["connection_state"] != "never_connected"],
         "waiting": [c for c in rows if c["connection_state"] == "never_connected"],
         "all_chargers": rows,
+        "knocking": w.devices.waiting_to_be_added(actor),
         "events": queries.events(wf(request).ctx, org_id, "charger_"),
     }
 
