@@ -25,6 +25,10 @@ class ChargerCommands(Protocol):
         """Stop dynamic control: the dynamic limit goes, the failsafe limit stays."""
         ...
 
+    async def request_sample(self, serial: str) -> None:
+        """Ask the charger for its currents now (best effort; the answer arrives as telemetry)."""
+        ...
+
 
 class OcppCommands:
     """``ChargerCommands`` over the OCPP central system."""
@@ -46,3 +50,10 @@ class OcppCommands:
             pass  # its dynamic profile expires by itself; the failsafe one stays
         except Exception as exc:  # a charger that does not answer must not stop the others
             log.warning("could not clear the dynamic limit of %s: %s", serial, exc)
+
+    async def request_sample(self, serial: str) -> None:
+        # TriggerMessage(MeterValues): a standard message, answered with a MeterValues call.
+        try:
+            await self._central.trigger(serial, "MeterValues")
+        except Exception as exc:  # offline, refused or unanswered: the periodic samples remain
+            log.debug("%s: no sample on request: %s", serial, exc)

@@ -47,6 +47,9 @@ MEASURED_MAX_AGE_S = 60.0
 """Per-phase currents older than this say nothing about the charger any more."""
 EV_REACTION_S = 5.0
 """IEC 61851-1: a car follows a lower limit within 5 s."""
+SAMPLE_AFTER_CHANGE_S = EV_REACTION_S + 1.0
+"""After a changed limit, ask for a fresh sample once the car has had time to follow:
+chargers report every ~10 s, and until then the loop can only bound what the car draws."""
 OVERDRAW_TOLERANCE_A = 1.5
 """Chargers' meters and cars' regulation are this imprecise; above it is overdraw."""
 
@@ -88,6 +91,8 @@ class GroupLoop:
         self._algorithm = get_algorithm(spec.algorithm, spec.version)
         self._state = self._algorithm.initial_state()
         self._sent: dict[str, Sent] = {}
+        self._sample_due: dict[str, float] = {}
+        self._requests: set[asyncio.Task[None]] = set()
         self._held: dict[str, deque[tuple[float, float]]] = {}
         """Accepted limits per charger with when they were sent, oldest first."""
         self._over_since: dict[str, float] = {}
@@ -159,6 +164,7 @@ class GroupLoop:
 
     async def cycle(self) -> Allocation | None:
         now_s = self._clock()
+        self._request_due_samples(now_s)
         snapshot = self.snapshot(now_s)
         try:
             result = self._algorithm.allocate(snapshot, self._state)
@@ -252,6 +258,17 @@ class GroupLoop:
             setpoint_since_s=sent.at_s if sent else None,
         )
 
+    def _request_due_samples(self, now_s: float) -> None:
+        """Fire the sample requests that are due, without holding up the cycle."""
+        due = [serial for serial, at_s in self._sample_due.items() if at_s <= now_s]
+        for serial in due:
+            del self._sample_due[serial]
+            if not self._telemetry.state(serial).online:
+                continue
+            task = asyncio.create_task(self._commands.request_sample(serial))
+            self._requests.add(task)
+            task.add_done_callback(self._requests.discard)
+
     def _limit_in_effect(self, serial: str, at_s: float) -> float | None:
         """The accepted limit the charger held at ``at_s`` (None when none was known then)."""
         held = None
@@ -324,7 +341,10 @@ class GroupLoop:
             accepted = False
         self._sent[member.serial] = Sent(current_a, now_s, accepted)
         if accepted:
-            self._held.setdefault(member.serial, deque(maxlen=32)).append((now_s, current_a))
+            held = self._held.setdefault(member.serial, deque(maxlen=32))
+            if not held or held[-1][1] != current_a:
+                self._sample_due[member.serial] = now_s + SAMPLE_AFTER_CHANGE_S
+            held.append((now_s, current_a))
 
     async def _fail_closed(self, now_s: float) -> None:
         await asyncio.gather(

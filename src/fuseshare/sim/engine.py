@@ -308,7 +308,8 @@ class _Run:
                 if not wants and not plug.full_told and self._tell(serial):
                     self.ctl.status(serial, "SuspendedEV")
                     plug.full_told = True
-                if (t + i) % sample_every == 0 and self._tell(serial):
+                if ((t + i) % sample_every == 0 or charger.sample_requested) and self._tell(serial):
+                    charger.sample_requested = False
                     tf = plug.terminal
                     self.ctl.charger_sample(
                         serial, (current * tf[0], current * tf[1], current * tf[2])

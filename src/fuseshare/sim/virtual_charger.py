@@ -39,6 +39,8 @@ class VirtualCharger:
     limit_until_s: float = -math.inf
     limit_reason: str = ""
     received: int = 0
+    sample_requested: bool = False
+    """A TriggerMessage(MeterValues) arrived: report at the next step."""
 
     @property
     def serial(self) -> str:
@@ -85,6 +87,7 @@ class VirtualCommands:
         self._chargers = chargers
         self._clock = clock
         self.sent = 0
+        self.sample_requests = 0
         self.released: list[str] = []
 
     async def set_limit(self, serial: str, current_a: float, *, failsafe_current_a: float) -> bool:
@@ -100,3 +103,10 @@ class VirtualCommands:
         if charger is not None and charger.link_up:
             charger.drop()
         self.released.append(serial)
+
+    async def request_sample(self, serial: str) -> None:
+        """TriggerMessage(MeterValues): the charger reports at its next step."""
+        charger = self._chargers.get(serial)
+        if charger is not None and charger.link_up:
+            charger.sample_requested = True
+            self.sample_requests += 1

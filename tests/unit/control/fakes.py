@@ -11,6 +11,7 @@ class FakeCommands:
 
     calls: list[tuple[str, float, float]] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
+    sample_requests: list[str] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
 
     async def set_limit(self, serial: str, current_a: float, *, failsafe_current_a: float) -> bool:
@@ -19,6 +20,9 @@ class FakeCommands:
 
     async def release(self, serial: str) -> None:
         self.released.append(serial)
+
+    async def request_sample(self, serial: str) -> None:
+        self.sample_requests.append(serial)
 
     def last(self, serial: str) -> float | None:
         for s, a, _ in reversed(self.calls):

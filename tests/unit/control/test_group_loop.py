@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -272,3 +273,29 @@ async def test_a_stale_sample_is_capped_at_the_limit_once_the_car_had_time_to_fo
     a = next(c for c in site.loop.snapshot(site.clock()).chargers if c.charger_id == "A")
     assert a.measured_a is not None and a.measured_a[0] == pytest.approx(new_limit)
     assert a.measured_at_s is not None and a.measured_at_s < site.clock() - 5.0
+
+
+async def test_a_fresh_sample_is_asked_for_once_the_car_had_time_to_follow_a_change() -> None:
+    site = Site()
+    site.car("A", 12.0)
+    site.car("B", 10.0)
+    await site.settle()
+    site.commands.sample_requests.clear()
+    site.base = (10.0, 30.0, 6.0)  # both limits go down
+    site.clock.advance(1.0)
+    site.meter(*site.reading())
+    await site.loop.cycle()
+    site.clock.advance(3.0)  # the cars are still following: too early to ask
+    site.meter(*site.reading())
+    await site.loop.cycle()
+    assert site.commands.sample_requests == []
+    site.clock.advance(3.5)
+    site.meter(*site.reading())
+    await site.loop.cycle()
+    await asyncio.sleep(0)  # the requests run beside the cycle
+    assert sorted(site.commands.sample_requests) == ["A", "B"]
+    site.clock.advance(1.0)  # asked once per change, not every cycle
+    site.meter(*site.reading())
+    await site.loop.cycle()
+    await asyncio.sleep(0)
+    assert sorted(site.commands.sample_requests) == ["A", "B"]
