@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from fuseshare.config import Settings
 from fuseshare.errors import StoreUnavailable
 from fuseshare.store import migrate
-from fuseshare.store.engine import make_engine, make_session_factory, redacted
+from fuseshare.store.engine import make_engine, make_session_factory, normalize_url, redacted
 from fuseshare.workflow import Context, Workflow
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def ensure_schema(settings: Settings, mode: MigrateMode) -> None:
     url = settings.effective_database_url
     if mode == "never":
         return
-    is_sqlite = make_url(migrate.normalize_url(url)).get_backend_name() == "sqlite"
+    is_sqlite = make_url(normalize_url(url)).get_backend_name() == "sqlite"
     try:
         if mode == "always" or is_sqlite:
             migrate.upgrade(url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import uvicorn
+from fastapi import FastAPI
 
 from fuseshare.bootstrap import build_app, build_runtime
 from fuseshare.config import Settings
@@ -12,7 +13,7 @@ from fuseshare.config import Settings
 log = logging.getLogger("fuseshare.server")
 
 
-def uvicorn_config(settings: Settings, app: object) -> uvicorn.Config:
+def uvicorn_config(settings: Settings, app: FastAPI) -> uvicorn.Config:
     kwargs: dict[str, object] = {}
     if settings.tls_certfile:
         # OCPP security profile 2: TLS with HTTP Basic auth.

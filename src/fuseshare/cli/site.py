@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from fuseshare.cli.output import emit, table
@@ -234,14 +236,14 @@ def meters_show(serial: str, as_json: bool = JSON) -> None:
 
 def _group_human(g: dict[str, object]) -> str:
     lines = [f"{k}: {v}" for k, v in g.items() if k != "chargers"]
-    chargers_in = g.get("chargers") or []
+    chargers_in: list[dict[str, Any]] = list(g.get("chargers") or [])  # type: ignore[call-overload]
     lines.append(
         table(
             chargers_in,
             ["charger", "phases", "failsafe_current_a", "priority", "max_current_a"],
             "chargers: none yet; import with `fuseshare groups import`",
         )
-    )  # type: ignore[arg-type]
+    )
     return "\n".join(lines)
 
 
