@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 
@@ -249,6 +250,54 @@ class Devices:
             f"{'try' if left == 1 else 'tries'} left before a {settings.lockout_s // 60}-minute lock-out)"
         )
 
+    def _add_device(
+        self,
+        actor: Actor,
+        organization: str | int,
+        *,
+        table: type[Charger] | type[PowerMeter],
+        kind: str,
+        serial: str,
+        secret: str,
+        secret_noun: str,
+        where: str,
+        build: Callable[[int, InventoryDevice], Charger | PowerMeter],
+        view: Callable[[Any], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Add a charger or meter: proof of possession against the inventory, then the row
+        and its audit entry. A wrong secret is counted in a transaction of its own."""
+        noun = "charger" if kind == "charger" else "power meter"
+        with self._ctx.unit() as s:
+            org = lookup.organization(s, actor, organization)
+            existing = cast(
+                Charger | PowerMeter | None, s.scalar(select(table).where(table.serial == serial))
+            )
+            if existing is not None:
+                if existing.organization_id == org.id:
+                    raise Conflict(f"{noun} {serial} is already added to this organization")
+                raise Conflict(
+                    f"{noun} {serial} is registered to another organization; it must be removed "
+                    "there before it can be added here"
+                )
+            device, matched = self._check_secret(s, kind, serial, secret, secret_noun)
+            if matched:
+                row = build(org.id, device)
+                s.add(row)
+                s.flush()
+                audit.record(
+                    s,
+                    actor=actor.name,
+                    at=self._ctx.clock(),
+                    entity="charger" if kind == "charger" else "power_meter",
+                    entity_id=serial,
+                    action="add",
+                    organization_id=org.id,
+                    before=None,
+                    after=audit.snapshot(row),
+                )
+                return view(row)
+        raise self._fail(kind, serial, secret_noun, where)
+
     # -- chargers ---------------------------------------------------------------------------
 
     def add_charger(
@@ -263,46 +312,27 @@ class Devices:
             )
         if errors:
             raise InvalidInput(errors)
-        with self._ctx.unit() as s:
-            org = lookup.organization(s, actor, organization)
-            existing = s.scalar(select(Charger).where(Charger.serial == serial))
-            if existing is not None:
-                if existing.organization_id == org.id:
-                    raise Conflict(f"charger {serial} is already added to this organization")
-                raise Conflict(
-                    f"charger {serial} is registered to another organization; it must be removed "
-                    "there before it can be added here"
-                )
-            device, matched = self._check_secret(s, "charger", serial, password, "password")
-            wrong = not matched
-            if matched:
-                charger = Charger(
-                    serial=serial,
-                    organization_id=org.id,
-                    password_hash=device.secret_hash,
-                    vendor=device.vendor,
-                    model=device.model,
-                    connectors=device.connectors or 1,
-                    max_current_a=device.max_current_a or 32.0,
-                    created_at=self._ctx.clock(),
-                )
-                s.add(charger)
-                s.flush()
-                audit.record(
-                    s,
-                    actor=actor.name,
-                    at=self._ctx.clock(),
-                    entity="charger",
-                    entity_id=serial,
-                    action="add",
-                    organization_id=org.id,
-                    before=None,
-                    after=audit.snapshot(charger),
-                )
-                view = charger_view(charger)
-        if wrong:
-            raise self._fail("charger", serial, "password", "on the card in the charger's box")
-        return view
+        return self._add_device(
+            actor,
+            organization,
+            table=Charger,
+            kind="charger",
+            serial=serial,
+            secret=password,
+            secret_noun="password",
+            where="on the card in the charger's box",
+            build=lambda org_id, device: Charger(
+                serial=serial,
+                organization_id=org_id,
+                password_hash=device.secret_hash,
+                vendor=device.vendor,
+                model=device.model,
+                connectors=device.connectors or 1,
+                max_current_a=device.max_current_a or 32.0,
+                created_at=self._ctx.clock(),
+            ),
+            view=charger_view,
+        )
 
     def remove_charger(self, actor: Actor, serial: str) -> None:
         actor.require_write("remove chargers")
@@ -443,46 +473,25 @@ class Devices:
             errors += rules.check_meter_kind(kind)
         if errors:
             raise InvalidInput(errors)
-        with self._ctx.unit() as s:
-            org = lookup.organization(s, actor, organization)
-            existing = s.scalar(select(PowerMeter).where(PowerMeter.serial == serial))
-            if existing is not None:
-                if existing.organization_id == org.id:
-                    raise Conflict(f"power meter {serial} is already added to this organization")
-                raise Conflict(
-                    f"power meter {serial} belongs to another organization; it must be removed "
-                    "there before it can be added here"
-                )
-            device, matched = self._check_secret(s, "meter", serial, pin, "PIN")
-            wrong = not matched
-            if matched:
-                meter = PowerMeter(
-                    serial=serial,
-                    organization_id=org.id,
-                    pin_hash=device.secret_hash,
-                    kind=kind or device.meter_kind or "amp_guard",
-                    connection=connection or {},
-                    created_at=self._ctx.clock(),
-                )
-                s.add(meter)
-                s.flush()
-                audit.record(
-                    s,
-                    actor=actor.name,
-                    at=self._ctx.clock(),
-                    entity="power_meter",
-                    entity_id=serial,
-                    action="add",
-                    organization_id=org.id,
-                    before=None,
-                    after=audit.snapshot(meter),
-                )
-                view = meter_view(meter)
-        if wrong:
-            raise self._fail(
-                "meter", serial, "PIN", "the 8 digits on the label underneath the meter"
-            )
-        return view
+        return self._add_device(
+            actor,
+            organization,
+            table=PowerMeter,
+            kind="meter",
+            serial=serial,
+            secret=pin,
+            secret_noun="PIN",
+            where="the 8 digits on the label underneath the meter",
+            build=lambda org_id, device: PowerMeter(
+                serial=serial,
+                organization_id=org_id,
+                pin_hash=device.secret_hash,
+                kind=kind or device.meter_kind or "amp_guard",
+                connection=connection or {},
+                created_at=self._ctx.clock(),
+            ),
+            view=meter_view,
+        )
 
     def list_meters(
         self, actor: Actor, organization: str | int | None = None
