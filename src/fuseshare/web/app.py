@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import func, select
@@ -144,6 +145,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
+SWAGGER_UI = "swagger-ui-5.32.0"
+"""Vendored Swagger UI (static/vendor), for /docs without a CDN."""
+
+
 def create_app(
     settings: Settings,
     store: Store,
@@ -159,6 +164,8 @@ def create_app(
             "`Authorization: Bearer <token>`; get a token with `POST /api/v1/tokens`. Every "
             "error is a JSON problem with a message that says what to do."
         ),
+        docs_url=None,  # served below from vendored files: installations may have no internet
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -174,6 +181,16 @@ def create_app(
     )
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="fuseshare API",
+            swagger_js_url=f"/static/vendor/{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"/static/vendor/{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
 
     @app.get("/api/health", tags=["system"])
     def health() -> dict[str, Any]:

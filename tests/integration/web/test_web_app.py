@@ -36,3 +36,18 @@ def test_routers_are_mounted_and_websocket_errors_close_the_socket(web_sqlite: W
         assert closed.value.code == 1011
         assert client.get("/api/health").json()["status"] == "ok"
         assert client.get("/").status_code == 200
+
+
+def test_the_api_docs_need_no_internet(web_sqlite: WebSite) -> None:
+    import re
+
+    client = TestClient(web_sqlite.app)
+    page = client.get("/docs")
+    assert page.status_code == 200
+    # Every script and stylesheet the page loads is served by us, none from a CDN.
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert urls and all(u.startswith(("/static/", "data:")) for u in urls), urls
+    for url in (u for u in urls if u.startswith("/static/")):
+        assert client.get(url).status_code == 200, url
+    spec = client.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.1") and "/api/v1/organizations" in spec["paths"]
