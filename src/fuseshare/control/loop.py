@@ -79,6 +79,8 @@ class GroupLoop:
         min_cycle_gap_s: float = 0.01,
     ) -> None:
         self.spec = spec
+        self._members = {m.serial: m for m in spec.members}
+        """By serial: looked up for every charger in every cycle."""
         self._meters = meters
         self._telemetry = telemetry
         self._commands = commands
@@ -118,6 +120,7 @@ class GroupLoop:
         for m in spec.members:
             self._telemetry.watch(m.serial, self.wake)
         self.spec = spec
+        self._members = {m.serial: m for m in spec.members}
         self.wake()
 
     async def run(self) -> None:
@@ -315,7 +318,7 @@ class GroupLoop:
         decreases: list[tuple[MemberSpec, float]] = []
         increases: list[tuple[MemberSpec, float]] = []
         for c in allocation.chargers:
-            member = self.spec.member(c.charger_id)
+            member = self._members.get(c.charger_id)
             st = self._telemetry.state(c.charger_id)
             if member is None or not st.online:
                 continue  # it cannot be told anything; its profiles expire into its failsafe
@@ -425,7 +428,7 @@ class GroupLoop:
                 and now_s - self._last_history_s.get(c.charger_id, -1e9) >= 1.0
             ):
                 self._last_history_s[c.charger_id] = now_s
-                member = spec.member(c.charger_id)
+                member = self._members.get(c.charger_id)
                 if member is not None:
                     self._history.add_setpoint(
                         SetpointPoint(

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from fuseshare.errors import Conflict, FieldError, InvalidInput, LockedOut, NotFound, WrongSecret
 from fuseshare.store.tables import METER_KINDS, Charger, Event, InventoryDevice, PowerMeter
@@ -365,16 +366,7 @@ class Devices:
     def list_chargers(
         self, actor: Actor, organization: str | int | None = None
     ) -> list[dict[str, Any]]:
-        with self._ctx.unit() as s:
-            query = select(Charger).order_by(Charger.serial)
-            if organization is not None:
-                org = lookup.organization(s, actor, organization)
-                query = query.where(Charger.organization_id == org.id)
-            return [
-                charger_view(c)
-                for c in s.scalars(query)
-                if actor.can_see_org(c.organization_id, c.organization.partner_id)
-            ]
+        return self._list_devices(actor, Charger, charger_view, organization)
 
     def show_charger(self, actor: Actor, serial: str) -> dict[str, Any]:
         with self._ctx.unit() as s:
@@ -496,15 +488,27 @@ class Devices:
     def list_meters(
         self, actor: Actor, organization: str | int | None = None
     ) -> list[dict[str, Any]]:
+        return self._list_devices(actor, PowerMeter, meter_view, organization)
+
+    def _list_devices(
+        self,
+        actor: Actor,
+        table: type[Charger] | type[PowerMeter],
+        view: Callable[[Any], dict[str, Any]],
+        organization: str | int | None,
+    ) -> list[dict[str, Any]]:
+        """Chargers or meters the actor may see, with their organizations in the same
+        query (the tenancy check reads each row's partner)."""
         with self._ctx.unit() as s:
-            query = select(PowerMeter).order_by(PowerMeter.serial)
+            query = select(table).options(joinedload(table.organization)).order_by(table.serial)
             if organization is not None:
                 org = lookup.organization(s, actor, organization)
-                query = query.where(PowerMeter.organization_id == org.id)
+                query = query.where(table.organization_id == org.id)
+            rows = cast(list[Charger | PowerMeter], list(s.scalars(query)))
             return [
-                meter_view(m)
-                for m in s.scalars(query)
-                if actor.can_see_org(m.organization_id, m.organization.partner_id)
+                view(d)
+                for d in rows
+                if actor.can_see_org(d.organization_id, d.organization.partner_id)
             ]
 
     def show_meter(self, actor: Actor, serial: str) -> dict[str, Any]:
