@@ -21,7 +21,7 @@ from fuseshare.config import Settings
 from fuseshare.control.commands import OcppCommands
 from fuseshare.control.history import HistoryBuffer, ReadingPoint
 from fuseshare.control.live import LiveBoard
-from fuseshare.control.loop import GroupLoop
+from fuseshare.control.loop import GroupLoop, renew_every_for
 from fuseshare.control.spec import GroupSpec
 from fuseshare.control.supervisor import Supervisor
 from fuseshare.control.telemetry import ChargerTelemetry
@@ -62,6 +62,7 @@ class Runtime:
             board=self.board,
             history=self.history,
             clock=self.clock,
+            renew_every_s=renew_every_for(self.settings.ocpp_profile_lifetime_s),
         )
 
     def _record_reading(self, reading: Reading) -> None:

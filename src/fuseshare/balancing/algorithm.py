@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple, Protocol
 
 from fuseshare.balancing.allocation import Allocation
-from fuseshare.balancing.snapshot import Snapshot
+from fuseshare.balancing.snapshot import GroupConfig, Snapshot, Tunables
 from fuseshare.balancing.state import AlgorithmState
 
 
@@ -30,5 +30,9 @@ class Algorithm(Protocol):
     def description(self) -> str: ...
 
     def initial_state(self) -> AlgorithmState: ...
+
+    def tunables(self, config: GroupConfig) -> Tunables:
+        """The timing knobs a group runs with: its own, else this version's defaults."""
+        ...
 
     def allocate(self, snapshot: Snapshot, state: AlgorithmState) -> AllocationResult: ...

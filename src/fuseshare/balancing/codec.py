@@ -31,6 +31,8 @@ _CHARGER_FLOATS = (
     "membership_max_current_a",
     "setpoint_a",
     "setpoint_since_s",
+    "follow_low_a",
+    "sample_settled_limit_a",
 )
 
 
@@ -48,17 +50,22 @@ def config_from_json(data: Mapping[str, Any]) -> GroupConfig:
         outlet_active=bool(data.get("outlet_active", True)),
         has_meter=bool(data.get("has_meter", True)),
         margin_a=float(data.get("margin_a", 1.0)),
-        tunables=Tunables(**tunables),
+        tunables=Tunables(**tunables) if tunables else None,
     )
 
 
 def config_to_json(config: GroupConfig) -> dict[str, Any]:
     defaults = Tunables()
-    tunables = {
-        name: getattr(config.tunables, name)
-        for name in sorted(_TUNABLE_NAMES)
-        if getattr(config.tunables, name) != getattr(defaults, name)
-    }
+    given = config.tunables
+    tunables = (
+        {}
+        if given is None
+        else {
+            name: getattr(given, name)
+            for name in sorted(_TUNABLE_NAMES)
+            if getattr(given, name) != getattr(defaults, name)
+        }
+    )
     return {
         "grid": config.grid.value,
         "max_supply_current_a": config.max_supply_current_a,

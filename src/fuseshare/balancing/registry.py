@@ -8,7 +8,10 @@ feet.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fuseshare.balancing.algorithm import Algorithm
+from fuseshare.balancing.snapshot import Tunables
 from fuseshare.balancing.standard import Features, StandardAlgorithm
 
 
@@ -36,6 +39,23 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
             "Per-line sharing of the main fuse using the meter (offline budget when it is stale), "
             "phase learning, fair rotation of paused sessions, unused capacity handed on, "
             "paced increases."
+        ),
+    ),
+    ("standard", 3): StandardAlgorithm(
+        version=3,
+        features=Features(
+            use_meter=True,
+            learn_phases=True,
+            unused_capacity=True,
+            rotation=True,
+            pacing=True,
+            estimate_draws=True,
+        ),
+        defaults=replace(Tunables(), increase_hold_s=5.0),
+        description=(
+            "Version 2, with each car's draw taken as the lowest limit it may still be "
+            "following rather than its last sample, so the rest of the building is known "
+            "between the chargers' reports."
         ),
     ),
 }

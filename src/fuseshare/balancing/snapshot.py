@@ -8,7 +8,7 @@ within one group).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fuseshare.balancing.topology import Grid, Line
 from fuseshare.balancing.units import PerLine
@@ -51,6 +51,11 @@ class Tunables:
     resolution_a: float = 0.1
     """Setpoints are rounded down to this step (OCPP carries one decimal)."""
     max_gap_s: float = 60.0
+    increase_hold_s: float = 0.0
+    """Increases may only use room that every reading of this many seconds left: the
+    largest rest of the building seen over the window (0: the latest reading only).
+    Meter noise then cannot open room that is not there; decreases still follow the
+    latest reading at once."""
     """Longest gap between two cycles counted as served time (fairness bookkeeping)."""
 
 
@@ -72,7 +77,8 @@ class GroupConfig:
     has_meter: bool = True
     margin_a: float = 1.0
     """Safety margin kept free below every limit that depends on the reading."""
-    tunables: Tunables = field(default_factory=Tunables)
+    tunables: Tunables | None = None
+    """None: the algorithm version's own defaults (a version may tune differently)."""
 
     @property
     def effective_min_a(self) -> float:
@@ -119,6 +125,14 @@ class ChargerInput:
     """An extra per-membership limit set by the installer."""
     setpoint_a: float = 0.0
     setpoint_since_s: float | None = None
+    follow_low_a: float | None = None
+    """The lowest limit the car may still be following at the meter reading's time:
+    the one it held a reaction time earlier, or any sent since (a car takes up to its
+    reaction time to follow a change either way). None when no limit is known."""
+    sample_settled_limit_a: float | None = None
+    """The limit the charger had held for at least the car's reaction time when
+    ``measured_a`` was sampled; None when the sample fell inside a change (it then says
+    nothing about whether the car follows its limit)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,6 +145,9 @@ class Features(NamedTuple):
     unused_capacity: bool
     rotation: bool
     pacing: bool
+    estimate_draws: bool = False
+    """Take each following car's draw as the lowest limit it may still be following
+    (and a car that takes less than offered as its sample), instead of its last sample."""
 
 
 class _Budget(NamedTuple):
@@ -187,7 +190,11 @@ def _reserve_offline(ch: ChargerInput, now_s: float, t: Tunables) -> float:
 
 
 def _budget(
-    snap: Snapshot, features: Features, reserved: list[float], measured: list[float]
+    snap: Snapshot,
+    features: Features,
+    reserved: list[float],
+    measured: list[float],
+    meter_max_age_s: float,
 ) -> _Budget:
     cfg = snap.config
     meter = snap.meter
@@ -195,7 +202,7 @@ def _budget(
         features.use_meter
         and cfg.has_meter
         and meter is not None
-        and snap.now_s - meter.read_at_s <= cfg.tunables.meter_max_age_s
+        and snap.now_s - meter.read_at_s <= meter_max_age_s
         # A reading that is not a number is no reading (NaN would compare as room).
         and all(math.isfinite(v) for v in meter.currents_a)
     )
@@ -224,6 +231,41 @@ def _budget(
             else:
                 sources[p] = LimitSource.OFFLINE_BUDGET
     return _Budget(room, sources, other, reserved, meter_online)
+
+
+def _add_estimate(
+    measured: list[float], ch: ChargerInput, fac: Factors, tolerance_a: float
+) -> None:
+    """Add what a session's car draws, as of the meter reading, to ``measured`` (per line).
+
+    A car follows its limit within its reaction time, so at the reading it draws at
+    least the lowest limit it may still be following, unless it takes less than it is
+    offered: a sample taken while the limit stood still that is well below that limit
+    shows such a car, and then its sample (never above that lowest limit) is its draw.
+    Erring low only makes the rest of the building look larger. Erring high (a car
+    that just began to take less) is covered by the car itself: it stays planned at
+    no less than this estimate, and what it does not take is the difference.
+    """
+    low = ch.follow_low_a or 0.0
+    sample = ch.measured_a
+    settled = ch.sample_settled_limit_a
+    if sample and settled is not None and max(sample) < settled - tolerance_a:
+        for p, value, f in zip(
+            _line_indices(ch.wiring), sample, _terminal_factors(ch, fac), strict=False
+        ):
+            drawn = min(value, low * f)
+            if drawn > 0.0:
+                measured[p] += drawn
+        return
+    if low > 0.0:
+        measured[0] += fac[0] * low
+        measured[1] += fac[1] * low
+        measured[2] += fac[2] * low
+
+
+def _terminal_factors(ch: ChargerInput, fac: Factors) -> tuple[float, ...]:
+    """Per terminal of the charger: amperes per car ampere (terminal k is on wiring[k])."""
+    return tuple(fac[p] for p in _line_indices(ch.wiring))
 
 
 def _caps(ch: ChargerInput, lo: float, draws_less_cap: float | None) -> tuple[float, Reason] | None:
@@ -285,6 +327,9 @@ def _draws_less(
     return prev._replace(cap_a=cap, cap_since_s=cap_since, probe_until_s=probe_until)
 
 
+_V2_TUNABLES = Tunables()
+
+
 @dataclass(frozen=True, slots=True)
 class StandardAlgorithm:
     """The "standard" algorithm at one version (see the module docstring)."""
@@ -293,6 +338,12 @@ class StandardAlgorithm:
     features: Features
     description: str
     name: str = "standard"
+    defaults: Tunables = _V2_TUNABLES
+    """The timing knobs of this version, for groups whose configuration sets none."""
+
+    def tunables(self, config: GroupConfig) -> Tunables:
+        """What this version runs a group with: the group's own knobs, else its defaults."""
+        return config.tunables or self.defaults
 
     def initial_state(self) -> AlgorithmState:
         return AlgorithmState()
@@ -305,7 +356,7 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
     features = algo.features
     rotation = features.rotation
     cfg: GroupConfig = snap.config
-    t = cfg.tunables
+    t = cfg.tunables or algo.defaults
     grid = cfg.grid
     now = snap.now_s
     lo = cfg.effective_min_a
@@ -328,6 +379,8 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
     learn = features.learn_phases
     unused = features.unused_capacity
     learn_min_a = t.learn_min_a
+    estimate = features.estimate_draws
+    follow_tolerance_a = t.unused_threshold_a
     min_on_s = t.min_on_s
     min_off_s = t.min_off_s
     add_candidate = candidates.append
@@ -396,7 +449,9 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
         if caps is None:
             paused_max.append((idx, prev))
             continue
-        if outlet and ch.measured_a:
+        if outlet and estimate and ch.follow_low_a is not None:
+            _add_estimate(measured, ch, fac, follow_tolerance_a)
+        elif outlet and ch.measured_a:
             # Only a session's own draw is taken out of the reading, because its
             # allocation takes its place; anything else a charger draws (no
             # session known, paused for its max) stays in the rest of the building.
@@ -423,8 +478,9 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
             _new(_Candidate, (idx, ch, prev, fac, weight, lo, hi, caps[1], key, excluded, fill))
         )
 
-    budget = _budget(snap, features, reserved, measured)
+    budget = _budget(snap, features, reserved, measured, t.meter_max_age_s)
     room = [budget.room[p] - reserved[p] for p in range(3)]
+    recent, pace_room = _hold_increases(snap, state, budget, room, t.increase_hold_s)
 
     candidates.sort(key=_ORDER)
     eligible = [c for c in candidates if not c.excluded]
@@ -447,7 +503,7 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
         reason = _line_reason(budget.sources[b], b) if b >= 0 else c.cap_reason
         finals[c.pos] = (target, target, reason)
     if features.pacing:
-        _pace(chosen, finals, committed, room, now, t)
+        _pace(chosen, finals, committed, pace_room, now, t)
 
     used = [0.0, 0.0, 0.0]
     for c in candidates:
@@ -517,7 +573,36 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
         tuple(r for r in results if r is not None),
         lines,
     )
-    return AllocationResult(allocation, AlgorithmState(now, new_sessions))
+    return AllocationResult(allocation, AlgorithmState(now, new_sessions, recent))
+
+
+def _hold_increases(
+    snap: Snapshot, state: AlgorithmState, budget: _Budget, room: list[float], hold_s: float
+) -> tuple[tuple[tuple[float, float, float, float], ...], list[float]]:
+    """The recent rest-of-building readings to keep, and the room increases may use.
+
+    With ``hold_s`` > 0 and a fresh reading, increases see the room left by the
+    largest rest of the building over the last ``hold_s`` seconds, so a reading that
+    dips by noise opens nothing; ``room`` (the latest reading) still drives decreases.
+    """
+    meter = snap.meter
+    if hold_s <= 0.0 or not budget.meter_online or meter is None:
+        return (), room
+    read_at = meter.read_at_s
+    other = budget.other
+    entry = (read_at, other[0] or 0.0, other[1] or 0.0, other[2] or 0.0)
+    kept = [r for r in state.recent_other if read_at - hold_s < r[0] < read_at]
+    kept.append(entry)
+    recent = tuple(kept)
+    cfg = snap.config
+    pace_room = list(room)
+    for p in range(3):
+        if other[p] is None:
+            continue
+        highest = max(r[p + 1] for r in recent)
+        fuse_room = cfg.max_supply_current_a - highest - cfg.margin_a
+        pace_room[p] = min(room[p], fuse_room - budget.reserved[p])
+    return recent, pace_room
 
 
 def _switch(prev: SessionState, on: bool, now_s: float) -> SessionState:

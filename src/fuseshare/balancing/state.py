@@ -38,15 +38,27 @@ class AlgorithmState:
     now_s: float | None = None
     """The ``now_s`` of the last allocation (None before the first)."""
     sessions: Mapping[str, SessionState] = field(default_factory=dict)
+    recent_other: tuple[tuple[float, float, float, float], ...] = ()
+    """(read_at_s, L1, L2, L3): the rest of the building from recent fresh readings,
+    oldest first (kept only by versions that hold increases against meter noise)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "now_s": self.now_s,
             "sessions": {cid: s._asdict() for cid, s in sorted(self.sessions.items())},
         }
+        if self.recent_other:
+            out["recent_other"] = [list(r) for r in self.recent_other]
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AlgorithmState:
         sessions = {cid: SessionState(**s) for cid, s in dict(data.get("sessions", {})).items()}
         now = data.get("now_s")
-        return cls(now_s=None if now is None else float(now), sessions=sessions)
+        recent = tuple(
+            (float(r[0]), float(r[1]), float(r[2]), float(r[3]))
+            for r in data.get("recent_other", ())
+        )
+        return cls(
+            now_s=None if now is None else float(now), sessions=sessions, recent_other=recent
+        )

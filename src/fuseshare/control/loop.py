@@ -32,6 +32,7 @@ from fuseshare.balancing import (
     MeterInput,
     PerLine,
     Snapshot,
+    Tunables,
     get_algorithm,
 )
 from fuseshare.control.commands import ChargerCommands
@@ -52,6 +53,12 @@ SAMPLE_AFTER_CHANGE_S = EV_REACTION_S + 1.0
 chargers report every ~10 s, and until then the loop can only bound what the car draws."""
 OVERDRAW_TOLERANCE_A = 1.5
 """Chargers' meters and cars' regulation are this imprecise; above it is overdraw."""
+
+
+def renew_every_for(lifetime_s: float) -> float:
+    """How often to renew an unchanged limit whose lease lasts ``lifetime_s``: at least
+    twice per lease (one lost renewal must not let it expire), and at most once a minute."""
+    return max(1.0, min(60.0, lifetime_s / 2.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,10 +200,7 @@ class GroupLoop:
         reading minus the chargers is the rest of the building at one moment.
         """
         meter = self._meter_input()
-        fresh = (
-            meter is not None
-            and now_s - meter.read_at_s <= self.spec.config.tunables.meter_max_age_s
-        )
+        fresh = meter is not None and now_s - meter.read_at_s <= self._tunables().meter_max_age_s
         # Without a fresh reading nothing is subtracted from it: the chargers as they are now.
         reference_s = meter.read_at_s if fresh and meter is not None else now_s
         chargers = tuple(self._charger_input(m, now_s, reference_s) for m in self.spec.members)
@@ -229,6 +233,9 @@ class GroupLoop:
             cap = self._may_follow(m.serial, reference_s, EV_REACTION_S)
             if cap is not None:
                 measured = tuple(min(v, cap) for v in measured)
+        settled_limit = None
+        if measured_at is not None:
+            settled_limit = self._held_since(m.serial, measured_at - EV_REACTION_S, measured_at)
         sent = self._sent.get(m.serial)
         setpoint = sent.current_a if sent and sent.accepted else 0.0
         online = st.online
@@ -259,6 +266,8 @@ class GroupLoop:
             membership_max_current_a=m.membership_max_current_a,
             setpoint_a=setpoint,
             setpoint_since_s=sent.at_s if sent else None,
+            follow_low_a=self._follow_low(m.serial, reference_s, now_s),
+            sample_settled_limit_a=settled_limit,
         )
 
     def _request_due_samples(self, now_s: float) -> None:
@@ -290,9 +299,28 @@ class GroupLoop:
             limits.append(before)
         return max(limits) if limits else None
 
+    def _follow_low(self, serial: str, at_s: float, now_s: float) -> float | None:
+        """The lowest limit the car may be following at ``at_s``: the one held a reaction
+        time earlier and any sent since, up to ``now_s`` (None when none is known)."""
+        since = at_s - EV_REACTION_S
+        limits = [c for t, c in self._held.get(serial, ()) if since < t <= now_s]
+        before = self._limit_in_effect(serial, since)
+        if before is not None:
+            limits.append(before)
+        return min(limits) if limits else None
+
+    def _held_since(self, serial: str, from_s: float, to_s: float) -> float | None:
+        """The limit held throughout ``[from_s, to_s]``; None when it changed or was unknown."""
+        if any(from_s < t <= to_s for t, _ in self._held.get(serial, ())):
+            return None
+        return self._limit_in_effect(serial, from_s)
+
+    def _tunables(self) -> Tunables:
+        return self._algorithm.tunables(self.spec.config)
+
     def _overdraws(self, serial: str, drawn_a: float, sampled_s: float, now_s: float) -> bool:
         """A charger drawing more than it was told for longer than a car needs to follow."""
-        response_s = self.spec.config.tunables.response_s
+        response_s = self._tunables().response_s
         allowed = self._may_follow(serial, sampled_s, response_s)
         if allowed is None or drawn_a <= allowed + OVERDRAW_TOLERANCE_A:
             self._over_since.pop(serial, None)

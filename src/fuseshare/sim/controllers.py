@@ -22,7 +22,7 @@ from typing import Protocol
 
 from fuseshare.balancing import GroupConfig, get_algorithm
 from fuseshare.control.live import LiveBoard
-from fuseshare.control.loop import GroupLoop
+from fuseshare.control.loop import GroupLoop, renew_every_for
 from fuseshare.control.spec import GroupSpec, MemberSpec
 from fuseshare.control.telemetry import ChargerTelemetry
 from fuseshare.meters.hub import MeterHub, MeterSettings
@@ -184,6 +184,7 @@ class LoopController:
             board=LiveBoard(),
             history=None,
             clock=self._clock,
+            renew_every_s=renew_every_for(self._scenario.limit_lifetime_s),
         )
 
     def stop(self) -> None:

@@ -41,7 +41,7 @@ def config(
         outlet_active=outlet,
         has_meter=meter,
         margin_a=margin,
-        tunables=Tunables(**tunables),
+        tunables=Tunables(**tunables) if tunables else None,
     )
 
 

@@ -33,6 +33,7 @@ from fuseshare.balancing import (
     MeterInput,
     PerLine,
     Snapshot,
+    Tunables,
     assumed_car_phases,
     get_algorithm,
     line_factors,
@@ -107,13 +108,15 @@ def charger_inputs(draw: st.DrawFn, grid: Grid, cid: str, now_s: float) -> Charg
         membership_max_current_a=draw(opt_current),
         setpoint_a=draw(st.sampled_from([0.0, 6.0, 8.0, 16.0, 32.0]) | st.floats(0.0, 40.0)),
         setpoint_since_s=now_s - draw(st.floats(0.0, 1000.0)),
+        follow_low_a=draw(opt_current),
+        sample_settled_limit_a=draw(opt_current),
     )
 
 
 @st.composite
 def sequences(draw: st.DrawFn) -> tuple[int, list[Snapshot]]:
     """A version and 1-5 snapshots of one group at increasing times."""
-    version = draw(st.sampled_from([1, 2]))
+    version = draw(st.sampled_from([1, 2, 3]))
     cfg = draw(group_configs())
     n = draw(st.integers(1, 8))
     now = draw(st.floats(0.0, 1e5))
@@ -133,7 +136,37 @@ def sequences(draw: st.DrawFn) -> tuple[int, list[Snapshot]]:
     return version, snaps
 
 
-def expected_limits(snap: Snapshot, version: int) -> dict[Line, float]:
+def tunables(snap: Snapshot, version: int) -> Tunables:
+    return get_algorithm("standard", version).tunables(snap.config)
+
+
+def estimated_draw(
+    snap: Snapshot, ch: ChargerInput, line: Line, state: AlgorithmState
+) -> float | None:
+    """Version 3's draw of a session on ``line``, re-derived from its docstring: the
+    lowest limit the car may follow on its planned phases, or a car that takes less
+    than it was offered (settled sample well below) at its sample, capped by that."""
+    low = ch.follow_low_a
+    if low is None:
+        return None
+    cfg = snap.config
+    kept = state.sessions.get(ch.charger_id)
+    phases = ch.car_phases or (kept.car_phases if kept is not None else None)
+    factors = line_factors(cfg.grid, ch.wiring, assumed_car_phases(cfg.grid, ch.wiring, phases))
+    settled = ch.sample_settled_limit_a
+    tolerance = tunables(snap, 3).unused_threshold_a
+    if ch.measured_a and settled is not None and max(ch.measured_a) < settled - tolerance:
+        return sum(
+            max(0.0, min(ch.measured_a[j], low * factors.get(w, 0.0)))
+            for j, w in enumerate(ch.wiring)
+            if w == line
+        )
+    return low * factors.get(line, 0.0)
+
+
+def expected_limits(
+    snap: Snapshot, version: int, state: AlgorithmState | None = None
+) -> dict[Line, float]:
     """DOMAIN.md's constraint, computed without the algorithm's code."""
     cfg = snap.config
     m = snap.meter
@@ -141,7 +174,7 @@ def expected_limits(snap: Snapshot, version: int) -> dict[Line, float]:
         version >= 2
         and cfg.has_meter
         and m is not None
-        and snap.now_s - m.read_at_s <= cfg.tunables.meter_max_age_s
+        and snap.now_s - m.read_at_s <= tunables(snap, version).meter_max_age_s
     )
     out: dict[Line, float] = {}
     for k, line in enumerate(cfg.grid.lines):
@@ -154,7 +187,14 @@ def expected_limits(snap: Snapshot, version: int) -> dict[Line, float]:
                     allocated = ch.session_id is not None and hard_max >= max(
                         6.0, cfg.min_current_a
                     )
-                    if ch.online and allocated and ch.measured_a:
+                    estimate = (
+                        estimated_draw(snap, ch, line, state)
+                        if version >= 3 and state is not None and ch.online and allocated
+                        else None
+                    )
+                    if estimate is not None:
+                        chargers_on_line += estimate
+                    elif ch.online and allocated and ch.measured_a:
                         for j, w in enumerate(ch.wiring):
                             if w == line:
                                 chargers_on_line += max(0.0, ch.measured_a[j])
@@ -172,7 +212,8 @@ def expected_limits(snap: Snapshot, version: int) -> dict[Line, float]:
 def check(snap: Snapshot, version: int, allocation: Allocation, state: AlgorithmState) -> None:
     cfg = snap.config
     lo = max(6.0, cfg.min_current_a)
-    limits = expected_limits(snap, version)
+    limits = expected_limits(snap, version, state)
+    knobs = tunables(snap, version)
     by_id = allocation.by_id()
     assert [c.charger_id for c in allocation.chargers] == [c.charger_id for c in snap.chargers]
     load = dict.fromkeys(cfg.grid.lines, 0.0)
@@ -181,7 +222,7 @@ def check(snap: Snapshot, version: int, allocation: Allocation, state: Algorithm
         x = a.current_a
         if not ch.online:
             assert x == 0.0
-            lifetime = cfg.tunables.setpoint_lifetime_s
+            lifetime = knobs.setpoint_lifetime_s
             recent = ch.last_seen_s is None or snap.now_s - ch.last_seen_s < lifetime
             reserve = max(ch.failsafe_current_a, ch.setpoint_a if recent else 0.0)
             assert a.reserved_a == reserve
@@ -195,8 +236,8 @@ def check(snap: Snapshot, version: int, allocation: Allocation, state: Algorithm
         if version >= 2 and x > ch.setpoint_a + TOL and ch.setpoint_a >= lo:
             # A raise of a running session: paced and above the deadband.
             since = ch.setpoint_since_s
-            assert since is None or snap.now_s - since >= cfg.tunables.increase_interval_s
-            assert x - ch.setpoint_a >= cfg.tunables.deadband_a - TOL
+            assert since is None or snap.now_s - since >= knobs.increase_interval_s
+            assert x - ch.setpoint_a >= knobs.deadband_a - TOL
         assert x <= ch.max_current_a + TOL
         if ch.membership_max_current_a is not None:
             assert x <= max(ch.membership_max_current_a, 0.0) + TOL or x == 0.0
@@ -236,7 +277,7 @@ def _reserved(snap: Snapshot, line: Line) -> float:
     for ch in snap.chargers:
         if not ch.online:
             c = next(a for a in snap.chargers if a.charger_id == ch.charger_id)
-            lifetime = snap.config.tunables.setpoint_lifetime_s
+            lifetime = tunables(snap, 2).setpoint_lifetime_s
             recent = c.last_seen_s is None or snap.now_s - c.last_seen_s < lifetime
             reserve = max(c.failsafe_current_a, c.setpoint_a if recent else 0.0)
             total += wiring_line_factors(snap.config.grid, c.wiring).get(line, 0.0) * reserve

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fuseshare.balancing import Grid, GroupConfig
+from fuseshare.balancing import ChargerInput, Grid, GroupConfig, Tunables
 from fuseshare.control.live import LiveBoard
 from fuseshare.control.loop import GroupLoop
 from fuseshare.control.spec import GroupSpec, MemberSpec
@@ -219,7 +219,12 @@ async def test_a_failing_computation_fails_closed_to_the_failsafe_currents() -> 
     site.car("B", 10.0)
     await site.settle(cycles=2)
 
+    real = site.loop._algorithm
+
     class Broken:
+        def tunables(self, config: GroupConfig) -> Tunables:
+            return real.tunables(config)
+
         def allocate(self, *_: object) -> object:
             raise RuntimeError("bug")
 
@@ -273,6 +278,43 @@ async def test_a_stale_sample_is_capped_at_the_limit_once_the_car_had_time_to_fo
     a = next(c for c in site.loop.snapshot(site.clock()).chargers if c.charger_id == "A")
     assert a.measured_a is not None and a.measured_a[0] == pytest.approx(new_limit)
     assert a.measured_at_s is not None and a.measured_at_s < site.clock() - 5.0
+
+
+async def test_the_loop_tells_the_algorithm_which_limits_the_car_may_follow() -> None:
+    """``follow_low_a``: the lowest limit the car may still be following at the reading;
+    ``sample_settled_limit_a``: the limit that had stood for the reaction time (5 s)
+    when the sample was taken, None when the sample fell inside a change."""
+    site = Site()
+    site.car("A", 12.0)
+    site.car("B", 10.0)
+    await site.settle()
+    old_limit = site.commands.last("A")
+    assert old_limit is not None
+    site.car("A", 12.0)  # a sample while the old limit has stood for 11 s
+    site.base = (10.0, 30.0, 6.0)  # a load step on L2 lowers both cars
+    site.clock.advance(1.0)
+    site.meter(*site.reading())
+    await site.loop.cycle()
+    new_limit = site.commands.last("A")
+    assert new_limit is not None and new_limit < old_limit
+
+    def a_input() -> ChargerInput:
+        return next(c for c in site.loop.snapshot(site.clock()).chargers if c.charger_id == "A")
+
+    site.clock.advance(1.0)
+    site.meter(*site.base)
+    a = a_input()
+    assert a.follow_low_a == pytest.approx(new_limit)  # it may already follow the cut
+    assert a.sample_settled_limit_a == pytest.approx(old_limit)
+    site.car("A", 11.0)  # sampled 1 s after the cut: inside the change
+    site.meter(*site.base)
+    assert a_input().sample_settled_limit_a is None
+    site.clock.advance(6.0)
+    site.car("A", new_limit)
+    site.meter(*site.base)
+    a = a_input()
+    assert a.sample_settled_limit_a == pytest.approx(new_limit)
+    assert a.follow_low_a == pytest.approx(new_limit)
 
 
 async def test_a_fresh_sample_is_asked_for_once_the_car_had_time_to_follow_a_change() -> None:
