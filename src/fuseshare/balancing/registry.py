@@ -50,12 +50,14 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
             rotation=True,
             pacing=True,
             estimate_draws=True,
+            spare_room_restarts=True,
         ),
         defaults=replace(Tunables(), increase_hold_s=5.0),
         description=(
             "Version 2, with each car's draw taken as the lowest limit it may still be "
-            "following rather than its last sample, so the rest of the building is known "
-            "between the chargers' reports."
+            "following (not its last sample), increases held until every reading of the "
+            "last 5 s leaves the room (meter noise opens nothing), and paused sessions "
+            "restarted early on room nobody else can use."
         ),
     ),
 }

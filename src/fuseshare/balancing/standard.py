@@ -1,4 +1,4 @@
-"""The "standard" algorithm, versions 1 and 2.
+"""The "standard" algorithm, versions 1, 2 and 3.
 
 One cycle, for a snapshot taken at ``now_s``:
 
@@ -32,6 +32,12 @@ One cycle, for a snapshot taken at ``now_s``:
    (``increase_interval_s``), skipped below ``deadband_a``, and may only use room
    that is free while every charger still draws its previous setpoint, so
    current released in this cycle is handed out in the next.
+
+Version 3 changes three things (each a :class:`Features` flag, so 1 and 2 keep
+their behaviour): the cars' share of the reading is estimated from the limits
+they may be following (:func:`_add_estimate`), increases may only use room that
+every reading of the last ``increase_hold_s`` left (:func:`_hold_increases`), and
+sessions inside their minimum off time may take room that everyone else leaves.
 
 Invariants (tested with hypothesis): on every line, the sessions' load plus the
 reservations never exceeds the line's limit; every session's current is 0 or
@@ -146,6 +152,9 @@ class Features(NamedTuple):
     rotation: bool
     pacing: bool
     estimate_draws: bool = False
+    spare_room_restarts: bool = False
+    """Sessions inside their minimum off time may restart on room that every other
+    session leaves over (after a cut that went too deep, capacity is not left idle)."""
     """Take each following car's draw as the lowest limit it may still be following
     (and a car that takes less than offered as its sample), instead of its last sample."""
 
@@ -483,7 +492,11 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
     recent, pace_room = _hold_increases(snap, state, budget, room, t.increase_hold_s)
 
     candidates.sort(key=_ORDER)
-    eligible = [c for c in candidates if not c.excluded]
+    # Sessions inside their min off time sort last: with spare-room restarts they get
+    # only what remains once everyone else's minimum is in.
+    eligible = (
+        candidates if features.spare_room_restarts else [c for c in candidates if not c.excluded]
+    )
     picked, _left = select_fitting([c.fill for c in eligible], room)
     chosen = [c for c, ok in zip(eligible, picked, strict=True) if ok]
     x, bound = water_fill([c.fill for c in chosen], room)

@@ -7,7 +7,14 @@ L1 whose charger reports every ~10 s, so its sample is often older than its limi
 
 from __future__ import annotations
 
-from fuseshare.balancing import AlgorithmState, Grid, ReasonCode, Snapshot, get_algorithm
+from fuseshare.balancing import (
+    AlgorithmState,
+    Grid,
+    ReasonCode,
+    SessionState,
+    Snapshot,
+    get_algorithm,
+)
 
 from .support import charger, config, reading, run
 
@@ -172,3 +179,22 @@ def test_version_2_ignores_the_new_inputs() -> None:
     a, _ = run(config(TN1, fuse=50), [plain], reading(40), version=2)
     b, _ = run(config(TN1, fuse=50), [extra], reading(40), version=2)
     assert a == b
+
+
+def test_a_session_in_its_min_off_time_restarts_on_room_nobody_else_can_use() -> None:
+    """A was paused 10 s ago (min off 300 s). Room 20 A; B's car takes 14 A at most.
+    v2 keeps A off and 6 A stay idle. v3 admits A because its minimum (6 A) fits once
+    B's is in, and the two share the 20 A: 10 A each."""
+    state = AlgorithmState(
+        now_s=-1.0,
+        sessions={"A": SessionState("s-A", on=False, switched_s=-10.0)},
+    )
+    chargers = [
+        charger("A", "L1", setpoint_a=0.0),
+        charger("B", "L1", setpoint_a=0.0, car_max_current_a=14.0),
+    ]
+    v3, _ = run(config(TN1, fuse=20), chargers, reading(0), version=3, state=state)
+    v2, _ = run(config(TN1, fuse=20), chargers, reading(0), version=2, state=state)
+    assert v2.by_id()["A"].reason.code is ReasonCode.PAUSED_MIN_OFF
+    assert v2.current_of("B") == 14.0
+    assert (v3.current_of("A"), v3.current_of("B")) == (10.0, 10.0)
