@@ -107,6 +107,7 @@ def goals(rows: list[dict[str, Any]]) -> str:
     if not mine:
         return ""
     unexcused = sum(r["seconds_above_fuse_unexcused"] for r in mine)
+    down = sum(r.get("seconds_above_fuse_controller_down", 0) for r in mine)
     scarce = [r for r in mine if r["scenario"].startswith("scarce")]
     worst_scarce = min((r["energy_ratio"] or 0.0 for r in scarce), default=None)
     worst_jain = min(r["jain_fairness"] for r in mine)
@@ -119,12 +120,24 @@ def goals(rows: list[dict[str, Any]]) -> str:
         f"  no second above the fuse outside the reaction delay: {unexcused} s "
         f"-> {mark(unexcused == 0)}"
     )
+    if down:
+        out.append(
+            f"    of which {down} s while the control side was down (failsafe currents only); "
+            f"with it up: {unexcused - down} s -> {mark(unexcused == down)}"
+        )
     if worst_scarce is not None:
         out.append(
             f"  >= 98 % of the upper bound where capacity is scarce: worst {worst_scarce:.1%} "
             f"-> {mark(worst_scarce >= 0.98)}"
         )
     out.append(f"  Jain >= 0.95: worst {worst_jain:.3f} -> {mark(worst_jain >= 0.95)}")
+    for r in mine:
+        attainable = r.get("jain_fairness_attainable")
+        if attainable is not None and r["jain_fairness"] < 0.95:
+            out.append(
+                f"    {r['scenario']}: {r['jain_fairness']:.3f}; the max-min fair plan of an "
+                f"omniscient planner reaches {attainable:.3f}"
+            )
     return "\n".join(out)
 
 

@@ -10,8 +10,27 @@ Beyond the contract the report carries:
   reports the rise) + 1 s (the next control cycle) + ``ev_response_s`` (the car
   follows its new limit), and seconds where the rest of the building alone is
   above the fuse. The goal is 0.
+* ``seconds_above_fuse_controller_down``: how many of those unexcused seconds fell
+  while the whole control side was down (a ``controller_down`` fault): the chargers
+  were on their own, so only the installer's failsafe currents and the building
+  decided them.
 * ``energy_ratio``: ``energy_delivered_kwh / energy_upper_bound_kwh``.
 * ``sessions``: per session requested / delivered / met / pauses.
+* ``jain_fairness_attainable``: the Jain index (computed like ``jain_fairness``)
+  of the max-min fair plan of an omniscient planner under the same constraints
+  as ``energy_upper_bound_kwh``: the smallest delivered/requested share raised
+  as far as it goes, then the next, and so on
+  (:func:`fuseshare.sim.upper_bound.fair_plan`). The reference for
+  ``jain_fairness``: below 1 when the site cannot even out (a car that leaves
+  early cannot get as large a share as one that stays).
+* ``energy_upper_bound_fair_kwh``: the energy that fair plan delivers; below
+  ``energy_upper_bound_kwh`` by the price of fairness (up to the fairness LP's
+  coarser slots on runs over 2 h).
+
+``jain_fairness_attainable`` is a reference, not a ceiling: a plan that holds
+back energy from well-served sessions can score a higher Jain index than the
+max-min plan, and a run that overloads the supply can too. Both are null when
+the bound is not computed.
 """
 
 from __future__ import annotations
@@ -23,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fuseshare.sim.engine import SimResult
+from fuseshare.sim.upper_bound import FairPlan, fair_plan
 
 LOAD_STEP_A = 0.5
 """A rise of the rest of the building by more than this within one second is a load step."""
@@ -57,9 +77,16 @@ def excused_mask(result: SimResult) -> npt.NDArray[np.bool_]:
     return excused
 
 
-def report(result: SimResult, upper_bound_kwh: float | None) -> dict[str, Any]:
-    """The report.json dictionary."""
+def report(
+    result: SimResult, upper_bound_kwh: float | None, fair: FairPlan | None = None
+) -> dict[str, Any]:
+    """The report.json dictionary.
+
+    ``fair``: the max-min fair plan; computed here when the bound is given and it is not.
+    """
     sc = result.scenario
+    if fair is None and upper_bound_kwh is not None:
+        fair = fair_plan(sc, result.trace.base_a)
     tr = result.trace
     fuse = sc.max_supply_current_a
     n_lines = len(sc.grid.lines)
@@ -67,6 +94,11 @@ def report(result: SimResult, upper_bound_kwh: float | None) -> dict[str, Any]:
     over = np.clip(total - fuse, 0.0, None)
     above = total > fuse + 1e-9
     excused = excused_mask(result)[:, :n_lines]
+    unexcused = (above & ~excused).any(axis=1)
+    down = np.zeros(total.shape[0], dtype=bool)
+    for f in sc.faults:
+        if f.kind == "controller_down":
+            down[int(f.from_s) : int(f.to_s)] = True
     requested = sum(s.requested_kwh for s in result.sessions)
     delivered = sum(s.delivered_kwh for s in result.sessions)
     shares = [
@@ -92,9 +124,12 @@ def report(result: SimResult, upper_bound_kwh: float | None) -> dict[str, Any]:
         },
         "max_overload_ratio": round(float(total.max() / fuse) if total.size else 0.0, 4),
         "seconds_above_fuse": int(above.any(axis=1).sum()),
-        "seconds_above_fuse_unexcused": int((above & ~excused).any(axis=1).sum()),
+        "seconds_above_fuse_unexcused": int(unexcused.sum()),
+        "seconds_above_fuse_controller_down": int((unexcused & down).sum()),
         "seconds_above_113pct": int((total > TRIP_RATIO * fuse).any(axis=1).sum()),
         "jain_fairness": round(jain(shares), 4),
+        "jain_fairness_attainable": None if fair is None else round(jain(list(fair.shares)), 4),
+        "energy_upper_bound_fair_kwh": None if fair is None else round(fair.energy_kwh, 3),
         "pauses": sum(s.pauses for s in result.sessions),
         "setpoints_sent": result.setpoints_sent,
         "wall_s": round(result.wall_s, 3),
