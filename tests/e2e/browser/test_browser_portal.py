@@ -6,6 +6,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from fuseshare.balancing import newest_version
 from tests.e2e.browser.conftest import Shots
 from tests.e2e.browser.site_sim import SimulatedSite, now_utc
 from tests.integration.web.live_server import LiveServer
@@ -74,7 +75,7 @@ def test_admin_portal_workflow(served: tuple[WebSite, LiveServer], page: Any, sh
     expect(page.locator("main")).to_contain_text("No load balancing group yet")
     page.click("text=Add group")
     expect(page.locator("#f-min_current_a")).to_have_value("8")
-    expect(page.locator("#f-algorithm")).to_have_value("standard:2")
+    expect(page.locator("#f-algorithm")).to_have_value(f"standard:{newest_version('standard')}")
     expect(page.locator("#f-meter")).to_have_value("AG-A2")
     page.fill("#f-name", "Carport")
     page.select_option("#f-grid", "IT_230_3P")

@@ -7,6 +7,7 @@ import re
 import stat
 from pathlib import Path
 
+from fuseshare.balancing import newest_version
 from fuseshare.config import Settings
 from fuseshare.store.tables import Event
 from fuseshare.web.session_key import KEY_FILE, session_secret
@@ -107,7 +108,8 @@ def test_group_form_defaults_and_explanations(web_sqlite: WebSite) -> None:
     page = client.get(f"/portal/orgs/{web_sqlite.org_a}/groups/new").text
     assert re.search(r'name="min_current_a"[^>]*value="8"', page)
     assert re.search(r'name="max_supply_current_a"[^>]*value="63"', page)
-    assert re.search(r'<option value="standard:2" selected>', page)
+    newest = newest_version("standard")
+    assert re.search(rf'<option value="standard:{newest}" selected>', page)
     assert "8 A suits most cars" in page and "main fuse rating per phase" in page
     assert re.search(r'<option value="AG-A1" selected>', page), "the org's only meter is chosen"
 
