@@ -24,26 +24,10 @@ from fuseshare.sim.metrics import jain, report
 from fuseshare.sim.scenario import Scenario, parse_scenario, watts_per_amp
 from fuseshare.sim.upper_bound import energy_upper_bound_kwh, fair_plan
 
+from .test_sim_scenario_and_bound import minimal as site
+
 THREE_PHASE_W = 3 * 230.0
 """TN: watts per ampere of a three-phase car."""
-
-
-def site(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "name": "tight",
-        "duration_s": 3600,
-        "grid": "TN_400_3P",
-        "max_supply_current_a": 25,
-        "group": {"max_current_online_a": 100, "max_current_offline_a": 10, "margin_a": 1},
-        "chargers": [
-            {"id": "A", "phases": ["L1", "L2", "L3"], "max_current_a": 32},
-            {"id": "B", "phases": ["L1", "L2", "L3"], "max_current_a": 32},
-        ],
-        "base_load": {"kind": "constant", "current_a": [4, 0, 0]},
-        "sessions": [],
-    }
-    data.update(overrides)
-    return data
 
 
 def session(charger: str, energy_kwh: float, **more: Any) -> dict[str, Any]:
