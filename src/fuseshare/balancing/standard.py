@@ -259,10 +259,8 @@ def _add_estimate(
     sample = ch.measured_a
     settled = ch.sample_settled_limit_a
     if sample and settled is not None and max(sample) < settled - tolerance_a:
-        for p, value, f in zip(
-            _line_indices(ch.wiring), sample, _terminal_factors(ch, fac), strict=False
-        ):
-            drawn = min(value, low * f)
+        for p, value in zip(_line_indices(ch.wiring), sample, strict=False):
+            drawn = min(value, low * fac[p])
             if drawn > 0.0:
                 measured[p] += drawn
         return
@@ -270,11 +268,6 @@ def _add_estimate(
         measured[0] += fac[0] * low
         measured[1] += fac[1] * low
         measured[2] += fac[2] * low
-
-
-def _terminal_factors(ch: ChargerInput, fac: Factors) -> tuple[float, ...]:
-    """Per terminal of the charger: amperes per car ampere (terminal k is on wiring[k])."""
-    return tuple(fac[p] for p in _line_indices(ch.wiring))
 
 
 def _caps(ch: ChargerInput, lo: float, draws_less_cap: float | None) -> tuple[float, Reason] | None:

@@ -293,21 +293,22 @@ class GroupLoop:
     def _may_follow(self, serial: str, at_s: float, reaction_s: float) -> float | None:
         """The highest limit the car may still be following at ``at_s``: the one held
         ``reaction_s`` earlier and any sent since (a decrease takes that long to show)."""
-        limits = [c for t, c in self._held.get(serial, ()) if at_s - reaction_s < t <= at_s]
-        before = self._limit_in_effect(serial, at_s - reaction_s)
-        if before is not None:
-            limits.append(before)
+        limits = self._limits_followable(serial, at_s - reaction_s, at_s)
         return max(limits) if limits else None
 
     def _follow_low(self, serial: str, at_s: float, now_s: float) -> float | None:
         """The lowest limit the car may be following at ``at_s``: the one held a reaction
         time earlier and any sent since, up to ``now_s`` (None when none is known)."""
-        since = at_s - EV_REACTION_S
-        limits = [c for t, c in self._held.get(serial, ()) if since < t <= now_s]
-        before = self._limit_in_effect(serial, since)
+        limits = self._limits_followable(serial, at_s - EV_REACTION_S, now_s)
+        return min(limits) if limits else None
+
+    def _limits_followable(self, serial: str, since_s: float, until_s: float) -> list[float]:
+        """The limit in effect at ``since_s`` and every one sent after it up to ``until_s``."""
+        limits = [c for t, c in self._held.get(serial, ()) if since_s < t <= until_s]
+        before = self._limit_in_effect(serial, since_s)
         if before is not None:
             limits.append(before)
-        return min(limits) if limits else None
+        return limits
 
     def _held_since(self, serial: str, from_s: float, to_s: float) -> float | None:
         """The limit held throughout ``[from_s, to_s]``; None when it changed or was unknown."""
