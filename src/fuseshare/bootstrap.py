@@ -93,6 +93,7 @@ def build_runtime(
     """Wire the store, meters, OCPP, control loops and history for one serving process."""
     # Imported here so that the CLI's short commands do not load the serving stack.
     from fuseshare.adapters.charger_directory import StoreChargerDirectory
+    from fuseshare.adapters.group_store import GroupRecords
     from fuseshare.adapters.meter_store import (
         MeterRegistrySync,
         StoreMeterCredentials,
@@ -145,6 +146,7 @@ def build_runtime(
         board=LiveBoard(),
         history=history,
         supervisor=Supervisor(store.context, lambda spec: runtime.loop_factory(spec)),
+        records=GroupRecords(workflow),
     )
     hub.add_reading_listener(runtime._record_reading)
     runtime.routers = [

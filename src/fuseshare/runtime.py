@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 
+from fuseshare.adapters.group_store import GroupRecords
 from fuseshare.adapters.meter_store import MeterRegistrySync
+from fuseshare.balancing.building_peak import BuildingPeak
 from fuseshare.bootstrap import Store
 from fuseshare.config import Settings
 from fuseshare.control.commands import OcppCommands
@@ -50,10 +52,12 @@ class Runtime:
     board: LiveBoard
     history: HistoryBuffer
     supervisor: Supervisor
+    records: GroupRecords
     routers: list[APIRouter] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def loop_factory(self, spec: GroupSpec) -> GroupLoop:
+        records = self.records
         return GroupLoop(
             spec,
             meters=self.hub,
@@ -63,6 +67,9 @@ class Runtime:
             history=self.history,
             clock=self.clock,
             renew_every_s=renew_every_for(self.settings.ocpp_profile_lifetime_s),
+            notify=records.notify,
+            building=stored_building_peak(spec),
+            keep_building=records.keep_building,
         )
 
     def _record_reading(self, reading: Reading) -> None:
@@ -113,6 +120,19 @@ class Runtime:
                     await task
             await self.central.close()
             await self.meters.stop()
+
+
+def stored_building_peak(spec: GroupSpec) -> BuildingPeak | None:
+    """The building's peak kept in the store; a record that cannot be read is started over."""
+    if spec.building_peak is None:
+        return None
+    try:
+        return BuildingPeak.from_json(spec.building_peak)
+    except (TypeError, ValueError, AttributeError) as exc:
+        log.warning(
+            "group %s: stored building peak unreadable (%s); learning it anew", spec.group_id, exc
+        )
+        return None
 
 
 def settle_garbage_collector() -> None:

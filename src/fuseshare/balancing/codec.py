@@ -121,6 +121,9 @@ def snapshot_from_json(data: Mapping[str, Any]) -> Snapshot:
         chargers=tuple(charger_from_json(c) for c in data["chargers"]),
         now_s=float(data["now_s"]),
         meter=meter_from_json(data.get("meter")),
+        offline_budget_a=None
+        if data.get("offline_budget_a") is None
+        else PerLine.from_values(data["offline_budget_a"]),
     )
 
 
@@ -130,6 +133,9 @@ def snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
         "now_s": snapshot.now_s,
         "config": config_to_json(snapshot.config),
         "meter": meter_to_json(snapshot.meter),
+        "offline_budget_a": None
+        if snapshot.offline_budget_a is None
+        else list(snapshot.offline_budget_a),
         "chargers": [charger_to_json(c) for c in snapshot.chargers],
     }
 

@@ -151,3 +151,6 @@ class Snapshot:
     chargers: tuple[ChargerInput, ...]
     now_s: float
     meter: MeterInput | None = None
+    offline_budget_a: PerLine | None = None
+    """Per line, the offline budget lowered to what the rest of the building has been
+    seen to leave (:mod:`.building_peak`); None: the configured one. Only ever lowers."""

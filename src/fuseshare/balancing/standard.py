@@ -7,7 +7,9 @@ One cycle, for a snapshot taken at ``now_s``:
    measured current of the sessions being allocated (outlet active) or the
    reading itself. No fresh
    reading, or no meter, or v1: the offline budget (never above the fuse or the
-   group limit; no margin, because the offline budget is not a measurement).
+   group limit; no margin, because the offline budget is not a measurement),
+   lowered per line where the snapshot says the building leaves less
+   (``Snapshot.offline_budget_a``, every version).
    Chargers that lost their link are reserved ``max(failsafe, last setpoint while
    it may still be applied)`` on every line they are wired to; their measured
    current is not subtracted from the reading (it is stale), so their real draw
@@ -219,6 +221,7 @@ def _budget(
     sources = [LimitSource.STATIC_BUDGET] * 3
     other: list[float | None] = [None, None, None]
     offline = min(cfg.max_current_offline_a, cfg.max_supply_current_a, cfg.max_current_online_a)
+    lowered = snap.offline_budget_a
     for line in cfg.grid.lines:
         p = _LINE_INDEX[line]
         if meter_online and meter is not None:
@@ -232,7 +235,7 @@ def _budget(
             else:
                 room[p], sources[p] = group_room, LimitSource.GROUP_LIMIT
         else:
-            room[p] = offline
+            room[p] = offline if lowered is None else min(offline, lowered[p])
             if not features.use_meter:
                 sources[p] = LimitSource.STATIC_BUDGET
             elif not cfg.has_meter:

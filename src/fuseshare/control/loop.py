@@ -14,6 +14,11 @@ a limit, or that keeps drawing more than it was told, is taken as drawing its
 failsafe current / its maximum / what it draws, and that is reserved on its
 lines. If the computation itself fails, every charger is told its failsafe
 current (fail closed).
+
+The building is watched too (:mod:`fuseshare.balancing.building_peak`): once the
+rest of the building has drawn more than the offline budget leaves under the
+fuse, the offline budget and the failsafe currents the chargers hold are lowered
+to what it does leave, and a warning says so (``notify``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fuseshare.balancing import (
+    ALL_LINES,
     Allocation,
     ChargerInput,
     MeterInput,
@@ -34,6 +40,13 @@ from fuseshare.balancing import (
     Snapshot,
     Tunables,
     get_algorithm,
+)
+from fuseshare.balancing.building_peak import (
+    BuildingPeak,
+    FailsafeMember,
+    configured_offline_budget,
+    lowered_failsafes,
+    lowered_offline_budget,
 )
 from fuseshare.control.commands import ChargerCommands
 from fuseshare.control.history import HistoryBuffer, SetpointPoint
@@ -66,6 +79,21 @@ class Sent:
     current_a: float
     at_s: float
     accepted: bool
+    failsafe_a: float | None = None
+    """The failsafe current sent with it (None: not sent)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupNotice:
+    """Something the people behind a group should know, from its loop."""
+
+    group_id: int
+    organization_id: int
+    at_s: float
+    severity: str
+    kind: str
+    subject: str
+    message: str
 
 
 class GroupLoop:
@@ -84,7 +112,12 @@ class GroupLoop:
         tick_s: float = 1.0,
         renew_every_s: float = 60.0,
         min_cycle_gap_s: float = 0.01,
+        notify: Callable[[GroupNotice], None] | None = None,
+        building: BuildingPeak | None = None,
+        keep_building: Callable[[int, dict[str, object]], None] | None = None,
     ) -> None:
+        """``notify`` receives what people should know; ``building`` is the peak kept in
+        the store, and ``keep_building`` stores it again whenever it changed."""
         self.spec = spec
         self._members = {m.serial: m for m in spec.members}
         """By serial: looked up for every charger in every cycle."""
@@ -108,6 +141,15 @@ class GroupLoop:
         self._flagged: set[str] = set()
         self._last_history_s: dict[str, float] = {}
         self._wake = asyncio.Event()
+        self._notify = notify
+        self._building = building or BuildingPeak()
+        self._keep_building = keep_building
+        self._building_read_at: float | None = None
+        self.offline_budget: PerLine | None = None
+        """The offline budget lowered to what the building leaves; None: as configured."""
+        self.failsafes: dict[str, float] = {}
+        """Per serial, the failsafe current lowered to fit it (empty: as configured)."""
+        self._lower_for_building(clock(), notify=False)
         self.cycles = 0
         self.last_allocation: Allocation | None = None
 
@@ -128,6 +170,7 @@ class GroupLoop:
             self._telemetry.watch(m.serial, self.wake)
         self.spec = spec
         self._members = {m.serial: m for m in spec.members}
+        self._lower_for_building(self._clock(), notify=False)
         self.wake()
 
     async def run(self) -> None:
@@ -187,6 +230,7 @@ class GroupLoop:
             return None
         self._state = result.state
         allocation = result.allocation
+        self._watch_building(snapshot, allocation)
         await self._act(allocation, now_s)
         self.cycles += 1
         self.last_allocation = allocation
@@ -204,7 +248,98 @@ class GroupLoop:
         # Without a fresh reading nothing is subtracted from it: the chargers as they are now.
         reference_s = meter.read_at_s if fresh and meter is not None else now_s
         chargers = tuple(self._charger_input(m, now_s, reference_s) for m in self.spec.members)
-        return Snapshot(config=self.spec.config, chargers=chargers, now_s=now_s, meter=meter)
+        return Snapshot(
+            config=self.spec.config,
+            chargers=chargers,
+            now_s=now_s,
+            meter=meter,
+            offline_budget_a=self.offline_budget,
+        )
+
+    def _failsafe(self, member: MemberSpec) -> float:
+        """The failsafe current to give a charger: as configured, or lowered to fit."""
+        return self.failsafes.get(member.serial, member.failsafe_current_a)
+
+    def _watch_building(self, snapshot: Snapshot, allocation: Allocation) -> None:
+        """Feed each fresh reading's rest of the building (as the algorithm saw it, with
+        the chargers taken out) to the peak; lower the offline budget when it rises."""
+        meter = snapshot.meter
+        if not allocation.meter_online or meter is None:
+            return
+        if self._building_read_at is not None and meter.read_at_s <= self._building_read_at:
+            return
+        self._building_read_at = meter.read_at_s
+        rest: list[float | None] = [None, None, None]
+        for budget in allocation.lines:
+            rest[ALL_LINES.index(budget.line)] = budget.other_load_a
+        day = self._building.newest_day
+        if self._building.add(meter.read_at_s, rest):
+            self._lower_for_building(snapshot.now_s, notify=True)
+            self._store_building()
+        elif self._building.newest_day != day:  # a new day: an old one may have left
+            self._lower_for_building(snapshot.now_s, notify=False)
+            self._store_building()
+
+    def _store_building(self) -> None:
+        if self._keep_building is not None:
+            self._keep_building(self.spec.group_id, self._building.to_json())
+
+    def _lower_for_building(self, now_s: float, *, notify: bool) -> None:
+        config = self.spec.config
+        before = self.offline_budget
+        budget = lowered_offline_budget(config, self._building.peak())
+        self.offline_budget = budget
+        if budget is None:
+            self.failsafes = {}
+            return
+        members = [
+            FailsafeMember(m.serial, m.wiring, m.failsafe_current_a, m.max_current_a)
+            for m in self.spec.members
+        ]
+        self.failsafes = lowered_failsafes(config, members, budget)
+        if notify and (
+            before is None or any(a < b - 0.5 for a, b in zip(budget, before, strict=True))
+        ):
+            self._tell_lowered(budget, now_s)
+
+    def _tell_lowered(self, budget: PerLine, now_s: float) -> None:
+        config = self.spec.config
+        peak = self._building.peak()
+        configured = configured_offline_budget(config)
+        lines = [
+            f"{line} {peak[p]:.1f} A (leaves {budget[p]:.1f} A)"
+            for line in config.grid.lines
+            for p in (ALL_LINES.index(line),)
+            if peak[p] is not None and budget[p] < configured - 1e-9
+        ]
+        changed = [
+            f"{m.serial} {m.failsafe_current_a:g} → {self.failsafes[m.serial]:g} A"
+            for m in self.spec.members
+            if self.failsafes.get(m.serial, m.failsafe_current_a) < m.failsafe_current_a
+        ]
+        message = (
+            f"The rest of the building drew up to {', '.join(lines)} under the "
+            f"{config.max_supply_current_a:g} A fuse (one-minute means). With the offline budget "
+            f"of {configured:g} A the chargers could overload the supply while the meter or the "
+            "system is silent, so fuseshare now uses what the building leaves as the offline "
+            "budget"
+            + (f" and lowers failsafe currents: {', '.join(changed)}" if changed else "")
+            + ". Lower the group's offline budget and failsafe currents to match, or take load "
+            "off that line."
+        )
+        log.warning("group %s: %s", self.spec.group_id, message)
+        if self._notify is not None:
+            self._notify(
+                GroupNotice(
+                    group_id=self.spec.group_id,
+                    organization_id=self.spec.organization_id,
+                    at_s=now_s,
+                    severity="warning",
+                    kind="offline_budget_lowered",
+                    subject=self.spec.name,
+                    message=message,
+                )
+            )
 
     def _meter_input(self) -> MeterInput | None:
         if self._meters is None or self.spec.meter_serial is None:
@@ -298,9 +433,20 @@ class GroupLoop:
 
     def _follow_low(self, serial: str, at_s: float, now_s: float) -> float | None:
         """The lowest limit the car may be following at ``at_s``: the one held a reaction
-        time earlier and any sent since, up to ``now_s`` (None when none is known)."""
-        limits = self._limits_followable(serial, at_s - EV_REACTION_S, now_s)
-        return min(limits) if limits else None
+        time earlier and any sent since, up to ``now_s`` (None when none was ever sent).
+
+        When limits were sent but none was known a reaction time earlier (the loop has
+        just started, after a restart of the system), the car may still be on whatever
+        it had before, which may be nothing: 0 A, so its share of the reading is not
+        overstated and the rest of the building is not understated.
+        """
+        since_s = at_s - EV_REACTION_S
+        limits = self._limits_followable(serial, since_s, now_s)
+        if not limits:
+            return None
+        if self._limit_in_effect(serial, since_s) is None:
+            return 0.0
+        return min(limits)
 
     def _limits_followable(self, serial: str, since_s: float, until_s: float) -> list[float]:
         """The limit in effect at ``since_s`` and every one sent after it up to ``until_s``."""
@@ -356,6 +502,8 @@ class GroupLoop:
                 (
                     decreases if sent is not None and c.current_a < sent.current_a else increases
                 ).append((member, c.current_a))
+            elif sent.failsafe_a is not None and sent.failsafe_a > self._failsafe(member):
+                decreases.append((member, c.current_a))  # a lowered failsafe goes out at once
             elif now_s - sent.at_s >= self._renew_every_s:
                 increases.append((member, c.current_a))
         if decreases:
@@ -364,14 +512,15 @@ class GroupLoop:
             await asyncio.gather(*(self._send(m, a, now_s) for m, a in increases))
 
     async def _send(self, member: MemberSpec, current_a: float, now_s: float) -> None:
+        failsafe = self._failsafe(member)
         try:
             accepted = await self._commands.set_limit(
-                member.serial, current_a, failsafe_current_a=member.failsafe_current_a
+                member.serial, current_a, failsafe_current_a=failsafe
             )
         except Exception as exc:
             log.warning("limit for %s not delivered: %s", member.serial, exc)
             accepted = False
-        self._sent[member.serial] = Sent(current_a, now_s, accepted)
+        self._sent[member.serial] = Sent(current_a, now_s, accepted, failsafe if accepted else None)
         if accepted:
             held = self._held.setdefault(member.serial, deque(maxlen=32))
             if not held or held[-1][1] != current_a:
@@ -381,7 +530,7 @@ class GroupLoop:
     async def _fail_closed(self, now_s: float) -> None:
         await asyncio.gather(
             *(
-                self._send(m, m.failsafe_current_a, now_s)
+                self._send(m, self._failsafe(m), now_s)
                 for m in self.spec.members
                 if self._telemetry.state(m.serial).online
             )
@@ -485,6 +634,13 @@ class GroupLoop:
                 ),
                 lines=tuple(line_live),
                 chargers=tuple(chargers_live),
-                extra={"algorithm": spec.algorithm, "version": spec.version, "cycles": self.cycles},
+                extra={
+                    "algorithm": spec.algorithm,
+                    "version": spec.version,
+                    "cycles": self.cycles,
+                    "offline_budget_lowered_a": None
+                    if self.offline_budget is None
+                    else [round(self.offline_budget.of(line), 1) for line in grid_lines],
+                },
             )
         )

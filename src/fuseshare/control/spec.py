@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from fuseshare.balancing import GroupConfig, Line, parse_wiring
 from fuseshare.balancing.topology import Grid
-from fuseshare.store.tables import LoadBalancingGroup, Membership
+from fuseshare.store.tables import BuildingPeakRow, LoadBalancingGroup, Membership
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class GroupSpec:
     meter_id: int | None
     members: tuple[MemberSpec, ...]
     updated_at: datetime
+    building_peak: dict[str, Any] | None = None
+    """The building's peak as kept in the store (read when the loop starts)."""
 
     def member(self, serial: str) -> MemberSpec | None:
         for m in self.members:
@@ -101,4 +104,8 @@ def load_specs(s: Session, group_ids: list[int]) -> dict[int, GroupSpec]:
             selectinload(LoadBalancingGroup.meter),
         )
     )
-    return {g.id: spec_of(g) for g in groups}
+    peaks = {
+        row.group_id: row.data
+        for row in s.scalars(select(BuildingPeakRow).where(BuildingPeakRow.group_id.in_(group_ids)))
+    }
+    return {g.id: replace(spec_of(g), building_peak=peaks.get(g.id)) for g in groups}

@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from fuseshare.balancing import GroupConfig, get_algorithm
+from fuseshare.balancing.building_peak import BuildingPeak
 from fuseshare.control.live import LiveBoard
-from fuseshare.control.loop import GroupLoop, renew_every_for
+from fuseshare.control.loop import GroupLoop, GroupNotice, renew_every_for
 from fuseshare.control.spec import GroupSpec, MemberSpec
 from fuseshare.control.telemetry import ChargerTelemetry
 from fuseshare.meters.hub import MeterHub, MeterSettings
@@ -129,6 +130,9 @@ class LoopController:
         self._meter_values: list[float] = []
         self.hub: MeterHub | None = None
         """The running control side's meter hub (a fresh one after a restart)."""
+        self.kept_building: dict[str, object] | None = None
+        """The building's peak as the store would keep it: it outlives a restart."""
+        self.notices: list[GroupNotice] = []
 
     def bind(
         self, scenario: Scenario, chargers: dict[str, VirtualCharger], clock: Callable[[], float]
@@ -185,7 +189,15 @@ class LoopController:
             history=None,
             clock=self._clock,
             renew_every_s=renew_every_for(self._scenario.limit_lifetime_s),
+            notify=self.notices.append,
+            building=None
+            if self.kept_building is None
+            else BuildingPeak.from_json(self.kept_building),
+            keep_building=self._keep_building,
         )
+
+    def _keep_building(self, _group_id: int, data: dict[str, object]) -> None:
+        self.kept_building = data
 
     def stop(self) -> None:
         self._loop = None

@@ -39,6 +39,8 @@ class VirtualCharger:
     limit_until_s: float = -math.inf
     limit_reason: str = ""
     received: int = 0
+    failsafe_a: float | None = None
+    """The failsafe current it was last told (its permanent profile); None: as configured."""
     sample_requested: bool = False
     """A TriggerMessage(MeterValues) arrived: report at the next step."""
 
@@ -47,9 +49,18 @@ class VirtualCharger:
         return self.spec.id
 
     def apply(
-        self, now_s: float, current_a: float, *, lifetime_s: float | None = None, reason: str = ""
+        self,
+        now_s: float,
+        current_a: float,
+        *,
+        lifetime_s: float | None = None,
+        reason: str = "",
+        failsafe_a: float | None = None,
     ) -> None:
-        """A new dynamic limit, valid for ``lifetime_s`` (the charger's default when None)."""
+        """A new dynamic limit, valid for ``lifetime_s`` (the charger's default when None),
+        and with ``failsafe_a`` a new failsafe current to fall back to after it."""
+        if failsafe_a is not None:
+            self.failsafe_a = max(0.0, failsafe_a)
         self.limit_a = max(0.0, current_a)
         self.limit_until_s = now_s + (self.lifetime_s if lifetime_s is None else lifetime_s)
         self.limit_reason = reason
@@ -67,7 +78,8 @@ class VirtualCharger:
         """What this charger lets a car draw per phase at ``now_s``."""
         if self.limit_a is not None and now_s < self.limit_until_s:
             return min(self.limit_a, self.spec.max_current_a)
-        return min(self.spec.failsafe_current_a, self.spec.max_current_a)
+        failsafe = self.spec.failsafe_current_a if self.failsafe_a is None else self.failsafe_a
+        return min(failsafe, self.spec.max_current_a)
 
     def limit_source(self, now_s: float) -> str:
         """Why the charger applies what it applies (for chargers.csv's reason)."""
@@ -95,7 +107,7 @@ class VirtualCommands:
         if charger is None or not charger.link_up:
             return False
         self.sent += 1
-        charger.apply(self._clock(), current_a)
+        charger.apply(self._clock(), current_a, failsafe_a=failsafe_current_a)
         return True
 
     async def release(self, serial: str) -> None:

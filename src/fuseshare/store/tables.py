@@ -280,6 +280,18 @@ class LoadBalancingGroup(Base):
     )
 
 
+class BuildingPeakRow(Base):
+    """Per group, the most the rest of the building has drawn
+    (:class:`fuseshare.balancing.building_peak.BuildingPeak`, kept across restarts)."""
+
+    __tablename__ = "building_peaks"
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("lb_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Membership(Base):
     """A charger in a group: its phase wiring (rotation), failsafe current and priority."""
 

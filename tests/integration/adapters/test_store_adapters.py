@@ -128,3 +128,37 @@ async def test_meter_pins_and_the_meter_row_follow_the_hub(workflow: Workflow) -
             12.0,
         ]
         assert [e.kind for e in s.scalars(select(Event))] == ["meter_online"]
+
+
+async def test_group_records_keep_the_building_peak_and_turn_notices_into_events(
+    workflow: Workflow,
+) -> None:
+    from fuseshare.adapters.group_store import GroupRecords
+    from fuseshare.balancing.building_peak import BuildingPeak
+    from fuseshare.control.loop import GroupNotice
+    from fuseshare.control.spec import load_specs
+    from fuseshare.store.tables import LoadBalancingGroup
+
+    _site(workflow)
+    workflow.groups.create(OPERATOR, organization="S", settings=group_settings(), meter="AG-0001")
+    with workflow.ctx.unit() as s:
+        group_id = s.scalar(select(LoadBalancingGroup.id))
+    assert group_id is not None
+    records = GroupRecords(workflow)
+    peak = BuildingPeak()
+    for k in range(61):
+        peak.add(T0.timestamp() + k, (30.0, 41.5, None))
+    records.keep_building(group_id, peak.to_json())
+    await records.drain()
+    records.keep_building(group_id, peak.to_json())  # the second write updates the row
+    records.notify(
+        GroupNotice(group_id, 1, T0.timestamp(), "warning", "offline_budget_lowered", "Garage", "m")
+    )
+    await records.drain()
+    with workflow.ctx.unit() as s:
+        spec = load_specs(s, [group_id])[group_id]
+        event = s.scalars(select(Event).where(Event.kind == "offline_budget_lowered")).one()
+    assert spec.building_peak is not None
+    assert BuildingPeak.from_json(spec.building_peak).peak() == (30.0, 41.5, None)
+    assert (event.group_id, event.severity, event.subject) == (group_id, "warning", "Garage")
+    assert event.at == T0

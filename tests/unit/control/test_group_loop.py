@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
 from fuseshare.balancing import ChargerInput, Grid, GroupConfig, Tunables
 from fuseshare.control.live import LiveBoard
-from fuseshare.control.loop import GroupLoop
+from fuseshare.control.loop import GroupLoop, GroupNotice
 from fuseshare.control.spec import GroupSpec, MemberSpec
 from fuseshare.control.telemetry import ChargerTelemetry
 from fuseshare.meters.hub import MeterHub, MeterSettings
@@ -50,7 +51,9 @@ def it_spec(**config: object) -> GroupSpec:
 
 
 class Site:
-    def __init__(self, spec: GroupSpec | None = None) -> None:
+    def __init__(
+        self, spec: GroupSpec | None = None, notify: Callable[[GroupNotice], None] | None = None
+    ) -> None:
         self.clock = ManualClock()
         self.hub = MeterHub(clock=self.clock)
         self.hub.register(MeterSettings(serial="AG-1", fuse_a=50.0))
@@ -65,6 +68,7 @@ class Site:
             board=self.board,
             history=None,
             clock=self.clock,
+            notify=notify,
         )
         self.seq = 0
 
