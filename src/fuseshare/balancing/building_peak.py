@@ -8,10 +8,11 @@ more than ``fuse − offline budget``. Buildings change — a sauna, a heat pump
 second oven — and an installation runs for years without anyone looking again.
 
 The meter shows when the promise no longer holds. :class:`BuildingPeak` keeps,
-per line, the highest one-minute mean of the rest of the building over a window
-of days (one-minute means, so that the few seconds a car takes to follow a new
-limit, which the estimate of the rest briefly counts as building, do not raise
-it). From it:
+per line, the highest one-minute median of the rest of the building over a window
+of days (medians, so that the few seconds a car takes to follow a new limit,
+which the estimate of the rest briefly counts as building, do not raise it: a
+5 s transient moved a one-minute mean by 2 A in the simulator; a median not at
+all). From it:
 
 * :func:`lowered_offline_budget` — the offline budget per line, never above what
   that peak leaves under the fuse (minus the margin): what the chargers get while
@@ -43,17 +44,16 @@ _Peak = tuple[float | None, float | None, float | None]
 
 
 class BuildingPeak:
-    """Per line, the highest one-minute mean of the rest of the building over a window."""
+    """Per line, the highest one-minute median of the rest of the building over a window."""
 
     def __init__(self, window_days: int = WINDOW_DAYS) -> None:
         if window_days < 1:
             raise ValueError("window_days must be at least 1")
         self.window_days = window_days
         self._minute: int | None = None
-        self._sums = [0.0, 0.0, 0.0]
-        self._counts = [0, 0, 0]
+        self._values: tuple[list[float], list[float], list[float]] = ([], [], [])
         self._days: dict[int, list[float | None]] = {}
-        """Per day number: the highest minute mean of that day, per line."""
+        """Per day number: the highest minute median of that day, per line."""
 
     def add(self, at_s: float, rest_a: Sequence[float | None]) -> bool:
         """One reading's rest of the building per line (None: not known on that line).
@@ -66,12 +66,10 @@ class BuildingPeak:
             changed = self._close(minute)
         if self._minute is None or minute != self._minute:
             self._minute = minute
-            self._sums = [0.0, 0.0, 0.0]
-            self._counts = [0, 0, 0]
+            self._values = ([], [], [])
         for p, value in enumerate(rest_a[:3]):
             if value is not None and math.isfinite(value):
-                self._sums[p] += max(0.0, value)
-                self._counts[p] += 1
+                self._values[p].append(max(0.0, value))
         return changed
 
     def _close(self, next_minute: int) -> bool:
@@ -81,10 +79,10 @@ class BuildingPeak:
         day = self._minute * MINUTE_S // DAY_S
         maxima = self._days.setdefault(day, [None, None, None])
         for p in range(3):
-            if self._counts[p]:
-                mean = self._sums[p] / self._counts[p]
+            if self._values[p]:
+                median = _median(self._values[p])
                 old = maxima[p]
-                maxima[p] = mean if old is None else max(old, mean)
+                maxima[p] = median if old is None else max(old, median)
         newest = next_minute * MINUTE_S // DAY_S
         for old_day in [d for d in self._days if d <= newest - self.window_days]:
             del self._days[old_day]
@@ -114,13 +112,19 @@ class BuildingPeak:
         return max(self._days, default=None)
 
     def peak(self) -> _Peak:
-        """Per line (L1, L2, L3): the highest minute mean in the window; None if never seen."""
+        """Per line (L1, L2, L3): the highest minute median in the window; None if never seen."""
         out: list[float | None] = [None, None, None]
         for maxima in self._days.values():
             for p, value in enumerate(maxima):
                 if value is not None and (out[p] is None or value > out[p]):  # type: ignore[operator]
                     out[p] = value
         return (out[0], out[1], out[2])
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def configured_offline_budget(config: GroupConfig) -> float:

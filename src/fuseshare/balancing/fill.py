@@ -33,19 +33,23 @@ class FillItem(NamedTuple):
 
 
 def fits(factors: Factors, current_a: float, remaining: Sequence[float]) -> bool:
-    """Whether ``current_a`` at ``factors`` fits into ``remaining`` per line."""
+    """Whether ``current_a`` at ``factors`` fits into ``remaining`` per line.
+
+    A line the item does not load never stops it, even when that line is already
+    over its limit (the rest of the building alone can overload a line).
+    """
     f0, f1, f2 = factors
     return (
-        f0 * current_a <= remaining[0] + _EPS
-        and f1 * current_a <= remaining[1] + _EPS
-        and f2 * current_a <= remaining[2] + _EPS
+        (not f0 or f0 * current_a <= remaining[0] + _EPS)
+        and (not f1 or f1 * current_a <= remaining[1] + _EPS)
+        and (not f2 or f2 * current_a <= remaining[2] + _EPS)
     )
 
 
 def blocking_line(factors: Factors, current_a: float, remaining: Sequence[float]) -> int:
     """The first line on which ``current_a`` does not fit (-1 when it fits)."""
     for p in range(3):
-        if factors[p] * current_a > remaining[p] + _EPS:
+        if factors[p] and factors[p] * current_a > remaining[p] + _EPS:
             return p
     return -1
 
@@ -66,7 +70,8 @@ def select_fitting(
         lo = item.lo_a
         f0, f1, f2 = item.factors
         a0, a1, a2 = f0 * lo, f1 * lo, f2 * lo
-        if a0 <= r0 and a1 <= r1 and a2 <= r2:
+        # A line the candidate does not load never stops it (it may be over already).
+        if (a0 <= r0 or not f0) and (a1 <= r1 or not f1) and (a2 <= r2 or not f2):
             r0 -= a0
             r1 -= a1
             r2 -= a2

@@ -64,6 +64,8 @@ EV_REACTION_S = 5.0
 SAMPLE_AFTER_CHANGE_S = EV_REACTION_S + 1.0
 """After a changed limit, ask for a fresh sample once the car has had time to follow:
 chargers report every ~10 s, and until then the loop can only bound what the car draws."""
+HELD_KEEP_S = 2 * MEASURED_MAX_AGE_S
+"""How long the limits a charger held are remembered (samples are used up to a minute old)."""
 OVERDRAW_TOLERANCE_A = 1.5
 """Chargers' meters and cars' regulation are this imprecise; above it is overdraw."""
 
@@ -136,7 +138,7 @@ class GroupLoop:
         self._sample_due: dict[str, float] = {}
         self._requests: set[asyncio.Task[None]] = set()
         self._held: dict[str, deque[tuple[float, float]]] = {}
-        """Accepted limits per charger with when they were sent, oldest first."""
+        """Accepted limit changes per charger with when they were sent, oldest first."""
         self._over_since: dict[str, float] = {}
         self._flagged: set[str] = set()
         self._last_history_s: dict[str, float] = {}
@@ -266,6 +268,8 @@ class GroupLoop:
         meter = snapshot.meter
         if not allocation.meter_online or meter is None:
             return
+        if any(c.reserved_a > 0.0 for c in allocation.chargers):
+            return  # a charger that lost its link is still in the reading: not the building
         if self._building_read_at is not None and meter.read_at_s <= self._building_read_at:
             return
         self._building_read_at = meter.read_at_s
@@ -319,7 +323,7 @@ class GroupLoop:
         ]
         message = (
             f"The rest of the building drew up to {', '.join(lines)} under the "
-            f"{config.max_supply_current_a:g} A fuse (one-minute means). With the offline budget "
+            f"{config.max_supply_current_a:g} A fuse (one-minute medians). With the offline budget "
             f"of {configured:g} A the chargers could overload the supply while the meter or the "
             "system is silent, so fuseshare now uses what the building leaves as the offline "
             "budget"
@@ -335,7 +339,7 @@ class GroupLoop:
                     organization_id=self.spec.organization_id,
                     at_s=now_s,
                     severity="warning",
-                    kind="offline_budget_lowered",
+                    kind="group_offline_budget_lowered",
                     subject=self.spec.name,
                     message=message,
                 )
@@ -433,20 +437,17 @@ class GroupLoop:
 
     def _follow_low(self, serial: str, at_s: float, now_s: float) -> float | None:
         """The lowest limit the car may be following at ``at_s``: the one held a reaction
-        time earlier and any sent since, up to ``now_s`` (None when none was ever sent).
+        time earlier and any sent since, up to ``now_s``.
 
-        When limits were sent but none was known a reaction time earlier (the loop has
-        just started, after a restart of the system), the car may still be on whatever
-        it had before, which may be nothing: 0 A, so its share of the reading is not
-        overstated and the rest of the building is not understated.
+        None when no limit was known a reaction time earlier: the loop has just started
+        (after a restart of the system) and the car may still be on whatever it had
+        before, possibly nothing. Its sample says more then than a limit it may not
+        follow yet (counting it at that limit hid 24 A of building after a restart).
         """
         since_s = at_s - EV_REACTION_S
-        limits = self._limits_followable(serial, since_s, now_s)
-        if not limits:
-            return None
         if self._limit_in_effect(serial, since_s) is None:
-            return 0.0
-        return min(limits)
+            return None
+        return min(self._limits_followable(serial, since_s, now_s))
 
     def _limits_followable(self, serial: str, since_s: float, until_s: float) -> list[float]:
         """The limit in effect at ``since_s`` and every one sent after it up to ``until_s``."""
@@ -522,10 +523,14 @@ class GroupLoop:
             accepted = False
         self._sent[member.serial] = Sent(current_a, now_s, accepted, failsafe if accepted else None)
         if accepted:
-            held = self._held.setdefault(member.serial, deque(maxlen=32))
-            if not held or held[-1][1] != current_a:
+            held = self._held.setdefault(member.serial, deque())
+            if not held or held[-1][1] != current_a:  # a change (a renewal changes nothing)
                 self._sample_due[member.serial] = now_s + SAMPLE_AFTER_CHANGE_S
-            held.append((now_s, current_a))
+                held.append((now_s, current_a))
+            # Keep what a sample up to HELD_KEEP_S old needs: every change since, and the
+            # limit in effect before them. Time, not a count, so fast changes lose nothing.
+            while len(held) > 1 and held[1][0] <= now_s - HELD_KEEP_S:
+                held.popleft()
 
     async def _fail_closed(self, now_s: float) -> None:
         await asyncio.gather(

@@ -39,17 +39,23 @@ def connector_states(ctx: Context, charger_ids: list[int]) -> dict[int, list[dic
 
 
 def events(
-    ctx: Context, organization_id: int, kind_prefix: str, limit: int = 10
+    ctx: Context,
+    organization_id: int,
+    kind_prefix: str,
+    limit: int = 10,
+    *,
+    group_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The organization's newest events of one kind (``charger_``, ``meter_``): wrong
-    passwords, a meter gone silent, implausible readings."""
+    """The organization's newest events of one kind (``charger_``, ``meter_``, ``group_``):
+    wrong passwords, a meter gone silent, implausible readings, a building that outgrew
+    its offline budget; with ``group_id``, that group's only."""
     with ctx.unit() as s:
-        rows = s.scalars(
-            select(Event)
-            .where(Event.organization_id == organization_id, Event.kind.startswith(kind_prefix))
-            .order_by(Event.id.desc())
-            .limit(limit)
+        query = select(Event).where(
+            Event.organization_id == organization_id, Event.kind.startswith(kind_prefix)
         )
+        if group_id is not None:
+            query = query.where(Event.group_id == group_id)
+        rows = s.scalars(query.order_by(Event.id.desc()).limit(limit))
         return [
             {
                 "at": e.at.isoformat(),

@@ -152,12 +152,14 @@ async def test_group_records_keep_the_building_peak_and_turn_notices_into_events
     await records.drain()
     records.keep_building(group_id, peak.to_json())  # the second write updates the row
     records.notify(
-        GroupNotice(group_id, 1, T0.timestamp(), "warning", "offline_budget_lowered", "Garage", "m")
+        GroupNotice(
+            group_id, 1, T0.timestamp(), "warning", "group_offline_budget_lowered", "Garage", "m"
+        )
     )
     await records.drain()
     with workflow.ctx.unit() as s:
         spec = load_specs(s, [group_id])[group_id]
-        event = s.scalars(select(Event).where(Event.kind == "offline_budget_lowered")).one()
+        event = s.scalars(select(Event).where(Event.kind == "group_offline_budget_lowered")).one()
     assert spec.building_peak is not None
     assert BuildingPeak.from_json(spec.building_peak).peak() == (30.0, 41.5, None)
     assert (event.group_id, event.severity, event.subject) == (group_id, "warning", "Garage")

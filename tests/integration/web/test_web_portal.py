@@ -305,3 +305,23 @@ async def test_chargers_that_knock_before_they_are_added_are_listed_for_installe
     assert "Trying to connect, not added yet" in page.text and 'data-serial="CH-N2"' in page.text
     owner = web_sqlite.client("org_user").get(url)
     assert owner.status_code == 200 and "CH-N2" not in owner.text  # site owners do not add chargers
+
+
+def test_group_events_are_shown_on_the_group_page(web_sqlite: WebSite) -> None:
+    """A building that outgrew its offline budget is said on its group's page, not others'."""
+    web = web_sqlite
+    with web.wf.ctx.unit() as s:
+        s.add(
+            Event(
+                organization_id=web.org_a,
+                group_id=web.group_a,
+                severity="warning",
+                kind="group_offline_budget_lowered",
+                subject="Garage",
+                message="The rest of the building drew up to L2 45.0 A (leaves 17.0 A)",
+            )
+        )
+    client = web.client("installer")
+    page = client.get(f"/portal/orgs/{web.org_a}/groups/{web.group_a}").text
+    assert "Recent events" in page and "drew up to L2 45.0 A" in page
+    assert "drew up to" not in client.get(f"/portal/orgs/{web.org_a}/chargers").text

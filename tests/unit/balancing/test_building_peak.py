@@ -35,7 +35,7 @@ def feed(peak: BuildingPeak, start_s: float, seconds: int, rest: tuple[float | N
     return changed
 
 
-def test_the_peak_is_the_highest_minute_mean_so_a_few_seconds_do_not_raise_it() -> None:
+def test_the_peak_is_the_highest_minute_median_so_a_few_seconds_do_not_raise_it() -> None:
     peak = BuildingPeak()
     assert peak.peak() == (None, None, None)
     feed(peak, 0, 60, (40.0, 20.0, None))
@@ -44,7 +44,7 @@ def test_the_peak_is_the_highest_minute_mean_so_a_few_seconds_do_not_raise_it() 
         peak.add(60 + k, (80.0 if k in (10, 11) else 40.0, 20.0, None))
     peak.add(120, (10.0, 10.0, None))  # closes minute 1
     l1, l2, l3 = peak.peak()
-    assert l1 == pytest.approx((58 * 40 + 2 * 80) / 60)  # 41.33, not 80
+    assert l1 == pytest.approx(40.0)  # not 80, and not the mean 41.33 either
     assert l2 == pytest.approx(20.0)
     assert l3 is None
 
@@ -56,7 +56,13 @@ def test_add_says_when_a_closed_minute_raised_the_peak() -> None:
     assert not feed(peak, 61, 59, (30.0, 30.0, 30.0))
     assert not peak.add(120, (35.0, 30.0, 30.0))  # closing a minute that was not higher
     assert not feed(peak, 121, 59, (35.0, 30.0, 30.0))
-    assert peak.add(180, (0.0, 0.0, 0.0))  # minute 2 averaged 35 on L1
+    assert peak.add(180, (0.0, 0.0, 0.0))  # minute 2 was at 35 on L1
+    # A heavy load for most of a minute counts (its median), one for a few seconds does not.
+    assert not feed(peak, 181, 59, (0.0, 0.0, 0.0))
+    assert peak.add(240, (0.0, 0.0, 0.0)) is False
+    for k in range(60):
+        peak.add(240 + k, (50.0 if k < 35 else 0.0, 0.0, 0.0))
+    assert peak.add(300, (0.0, 0.0, 0.0)) and peak.peak()[0] == pytest.approx(50.0)
 
 
 def test_not_a_number_and_negative_readings_do_not_count() -> None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from fuseshare.errors import ActivationRefused, ConfirmationNeeded, Conflict, InvalidInput
+from fuseshare.web import queries
 from fuseshare.web.auth import checked_form, page_actor
 from fuseshare.web.pages import group_form
 from fuseshare.web.pages.common import can_write, group_in_org, org_or_404, redirect, wf
@@ -62,6 +63,8 @@ def detail_context(
             "group": group,
             "rows": group_form.import_rows(group, chargers, form),
             "findings": wf(request).groups.check(actor, group_id),
+            "events": queries.events(wf(request).ctx, org_id, "group_", group_id=group_id),
+            "events_subject": "Group",
             "grids": dict(
                 (g, label)
                 for g, label in group_form.group_form_context(request, actor, org_id)["grids"]
