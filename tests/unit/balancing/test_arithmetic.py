@@ -357,3 +357,17 @@ def test_worked_example_line_budgets() -> None:
 def test_one_phase_supply_has_one_line() -> None:
     allocation, _ = run(config(TN1, fuse=20), [charger("A", "L1")], reading(0))
     assert [b.line for b in allocation.lines] == ["L1"]
+
+
+@pytest.mark.parametrize("version", [2, 3])  # the versions that read the meter
+def test_a_line_the_building_alone_overloads_does_not_pause_chargers_on_other_lines(
+    version: int,
+) -> None:
+    """TN, fuse 40 A: the building draws 46 A on L1 (room 40 - 46 - 1 = -7 A). The
+    one-phase charger on L2 does not load L1, so it still gets L2's room."""
+    cfg = config(Grid.TN_400_3P, fuse=40.0, margin=1.0, offline=40.0)
+    chargers = [charger("A", "L1", setpoint_a=0.0), charger("B", "L2", setpoint_a=0.0)]
+    allocation, _ = run(cfg, chargers, reading(46.0, 5.0, 5.0), version=version)
+    by = allocation.by_id()
+    assert by["A"].current_a == 0.0 and by["A"].reason.code is ReasonCode.PAUSED_CAPACITY
+    assert by["B"].current_a == pytest.approx(32.0)  # 40 - 5 - 1 = 34 A of room, max 32

@@ -134,3 +134,22 @@ async def test_a_car_whose_earlier_limit_is_unknown_is_not_counted_at_the_new_on
     site.clock.advance(5.0)
     site.meter(*site.reading())
     assert follow_low() == pytest.approx(sent)
+
+
+async def test_many_quick_changes_do_not_push_out_the_limit_in_effect() -> None:
+    """Limits are remembered by time, not by count: forty changes inside the reaction
+    time still leave the limit held before them known."""
+    site = Site()
+    site.car("A", 10.0)
+    site.car("B", 10.0)
+    await site.settle(cycles=3)
+    before = site.commands.last("A")
+    assert before is not None
+    member = site.loop.spec.member("A")
+    assert member is not None
+    t0 = site.clock()
+    for k in range(40):
+        site.clock.advance(0.1)
+        await site.loop._send(member, 6.0 + (k % 2), site.clock())
+    assert site.loop._limit_in_effect("A", t0) == before
+    assert site.loop._follow_low("A", t0 + 4.0, site.clock()) == pytest.approx(min(before, 6.0))
