@@ -19,6 +19,20 @@ class UnknownAlgorithmError(LookupError):
     """No algorithm with that name, or not in that version."""
 
 
+_V4_FEATURES = Features(
+    use_meter=True,
+    learn_phases=True,
+    unused_capacity=True,
+    rotation=True,
+    pacing=True,
+    estimate_draws=True,
+    spare_room_restarts=True,
+    served_by_energy=True,
+)
+_V4_TUNABLES = replace(
+    Tunables(), increase_hold_s=5.0, increase_margin_fraction=0.01, small_increase_after_s=60.0
+)
+
 _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
     ("standard", 1): StandardAlgorithm(
         version=1,
@@ -58,6 +72,17 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
             "following (not its last sample), increases held until every reading of the "
             "last 5 s leaves the room (meter noise opens nothing), and paused sessions "
             "restarted early on room nobody else can use."
+        ),
+    ),
+    ("standard", 4): StandardAlgorithm(
+        version=4,
+        features=_V4_FEATURES,
+        defaults=_V4_TUNABLES,
+        description=(
+            "Version 3, with paused sessions rotated by the energy their cars drew "
+            "(not the amperes offered), increases and starts keeping 1 % of each line's "
+            "reading free against meter noise, and raises below the deadband sent once a "
+            "setpoint has stood a minute."
         ),
     ),
 }

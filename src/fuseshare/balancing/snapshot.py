@@ -50,13 +50,23 @@ class Tunables:
     """How long a charger that lost its link may still apply its last dynamic setpoint."""
     resolution_a: float = 0.1
     """Setpoints are rounded down to this step (OCPP carries one decimal)."""
+    small_increase_after_s: float = float("inf")
+    """An increase below ``deadband_a`` is still sent once the setpoint has stood this
+    long (inf: never). The deadband is per charger, so with n cars it leaves up to n
+    times its size unused on a line; a slow trickle of small raises takes that back
+    without flooding the chargers."""
     max_gap_s: float = 60.0
+    """Longest gap between two cycles counted as served time (fairness bookkeeping)."""
     increase_hold_s: float = 0.0
     """Increases may only use room that every reading of this many seconds left: the
     largest rest of the building seen over the window (0: the latest reading only).
     Meter noise then cannot open room that is not there; decreases still follow the
     latest reading at once."""
-    """Longest gap between two cycles counted as served time (fairness bookkeeping)."""
+    increase_margin_fraction: float = 0.0
+    """Increases and starts also keep this fraction of each line's latest reading free,
+    on top of the margin: a meter's noise grows with the current it reads (1 % of
+    150 A is more than a 1 A margin), and a raise lands a reaction time later even if
+    it is taken back at once. Decreases still use the whole room."""
 
 
 @dataclass(frozen=True, slots=True)

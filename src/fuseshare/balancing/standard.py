@@ -1,4 +1,4 @@
-"""The "standard" algorithm, versions 1, 2 and 3.
+"""The "standard" algorithm, versions 1 to 4.
 
 One cycle, for a snapshot taken at ``now_s``:
 
@@ -41,6 +41,15 @@ they may be following (:func:`_add_estimate`), increases may only use room that
 every reading of the last ``increase_hold_s`` left (:func:`_hold_increases`), and
 sessions inside their minimum off time may take room that everyone else leaves.
 
+Version 4 changes three things (again behind :class:`Features` flags and version 4
+tunable defaults): paused sessions are ranked by the energy their cars drew (measured
+current times the power per ampere of their phases, :func:`_drawn_power`) instead of
+the amperes offered, so a one-phase car is not taken as served like a three-phase
+one; increases and starts keep ``increase_margin_fraction`` of each line's reading
+free on top of the margin (meter noise grows with the current, and a raise taken back
+within the reaction time still lands); and an increase below the deadband is sent
+once the setpoint has stood ``small_increase_after_s``.
+
 Invariants (tested with hypothesis): on every line, the sessions' load plus the
 reservations never exceeds the line's limit; every session's current is 0 or
 between the group min and its hard maxima; the output depends only on the input.
@@ -81,6 +90,7 @@ from fuseshare.balancing.topology import (
     assumed_car_phases,
     learn_car_phases,
     line_factors,
+    power_per_ampere,
 )
 from fuseshare.balancing.units import PerLine
 
@@ -154,11 +164,16 @@ class Features(NamedTuple):
     rotation: bool
     pacing: bool
     estimate_draws: bool = False
+    """Take each following car's draw as the lowest limit it may still be following
+    (and a car that takes less than offered as its sample), instead of its last sample."""
     spare_room_restarts: bool = False
     """Sessions inside their minimum off time may restart on room that every other
     session leaves over (after a cut that went too deep, capacity is not left idle)."""
-    """Take each following car's draw as the lowest limit it may still be following
-    (and a car that takes less than offered as its sample), instead of its last sample."""
+    served_by_energy: bool = False
+    """Rotation ranks sessions by the energy their cars drew (measured current times
+    the power per ampere of the phases they use), not by the amperes offered: a
+    one-phase car gets a third of a three-phase car's energy for the same offer, and
+    a car that takes less than offered is not served by what it leaves."""
 
 
 class _Budget(NamedTuple):
@@ -271,6 +286,30 @@ def _add_estimate(
         measured[0] += fac[0] * low
         measured[1] += fac[1] * low
         measured[2] += fac[2] * low
+
+
+@lru_cache(maxsize=4096)
+def _power(grid: Grid, wiring: tuple[Line, ...], car_phases: int | None) -> float:
+    return power_per_ampere(grid, wiring, assumed_car_phases(grid, wiring, car_phases))
+
+
+def _drawn_power(ch: ChargerInput, grid: Grid, phases: int | None, fac: Factors) -> float:
+    """What a session's car draws now, as power in units of one 230 V winding.
+
+    The car's current is its largest terminal current over the largest line factor
+    (a car on two IT windings puts twice its current on the middle terminal); with no
+    sample yet, the offered setpoint stands in. Times the power per ampere of the
+    phases it is planned with, so energies of one- and three-phase cars compare.
+    """
+    sample = ch.measured_a
+    if sample:
+        top = max(fac)
+        draw = max(sample) / top if top > 0.0 else 0.0
+    else:
+        draw = ch.setpoint_a
+    if draw <= 0.0:
+        return 0.0
+    return draw * _power(grid, ch.wiring, phases)
 
 
 def _caps(ch: ChargerInput, lo: float, draws_less_cap: float | None) -> tuple[float, Reason] | None:
@@ -388,6 +427,7 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
     follow_tolerance_a = t.unused_threshold_a
     min_on_s = t.min_on_s
     min_off_s = t.min_off_s
+    by_energy = features.served_by_energy
     add_candidate = candidates.append
 
     for idx, ch in enumerate(chargers):
@@ -423,9 +463,11 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
             continue
 
         prev = sessions_get(ch.charger_id)
+        known = True
         if prev is None or prev.session_id != ch.session_id:
             prev = SessionState(ch.session_id)
-        elif dt > 0.0 and ch.setpoint_a > 0.0:
+            known = False
+        elif dt > 0.0 and ch.setpoint_a > 0.0 and not by_energy:
             sid, on, switched, served, phases_, cap, cap_since, probe = prev
             served += ch.setpoint_a * dt
             prev = _new(SessionState, (sid, on, switched, served, phases_, cap, cap_since, probe))
@@ -439,6 +481,10 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
                     phases = seen
                     prev = prev._replace(car_phases=seen)
         fac = _plan_factors(grid, wiring, phases)
+        if by_energy and known and dt > 0.0:
+            drawn = _drawn_power(ch, grid, phases, fac)
+            if drawn > 0.0:
+                prev = prev._replace(served_as=prev.served_as + drawn * dt)
         sp = ch.setpoint_a
         if sp > 0.0:
             setpoint_load[0] += fac[0] * sp
@@ -485,7 +531,9 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
 
     budget = _budget(snap, features, reserved, measured, t.meter_max_age_s)
     room = [budget.room[p] - reserved[p] for p in range(3)]
-    recent, pace_room = _hold_increases(snap, state, budget, room, t.increase_hold_s)
+    recent, pace_room = _hold_increases(
+        snap, state, budget, room, t.increase_hold_s, t.increase_margin_fraction
+    )
 
     candidates.sort(key=_ORDER)
     # Sessions inside their min off time sort last: with spare-room restarts they get
@@ -586,17 +634,29 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
 
 
 def _hold_increases(
-    snap: Snapshot, state: AlgorithmState, budget: _Budget, room: list[float], hold_s: float
+    snap: Snapshot,
+    state: AlgorithmState,
+    budget: _Budget,
+    room: list[float],
+    hold_s: float,
+    noise_fraction: float = 0.0,
 ) -> tuple[tuple[tuple[float, float, float, float], ...], list[float]]:
     """The recent rest-of-building readings to keep, and the room increases may use.
 
     With ``hold_s`` > 0 and a fresh reading, increases see the room left by the
     largest rest of the building over the last ``hold_s`` seconds, so a reading that
     dips by noise opens nothing; ``room`` (the latest reading) still drives decreases.
+    The largest only helps when the window holds several readings of one level: right
+    after a car started or stopped there may be one or two, so increases also keep
+    ``noise_fraction`` of the latest reading free on each line.
     """
     meter = snap.meter
-    if hold_s <= 0.0 or not budget.meter_online or meter is None:
+    if not budget.meter_online or meter is None:
         return (), room
+    if hold_s <= 0.0:
+        if noise_fraction <= 0.0:
+            return (), room
+        return (), _noise_room(room, meter.currents_a, noise_fraction)
     read_at = meter.read_at_s
     other = budget.other
     entry = (read_at, other[0] or 0.0, other[1] or 0.0, other[2] or 0.0)
@@ -611,7 +671,14 @@ def _hold_increases(
         highest = max(r[p + 1] for r in recent)
         fuse_room = cfg.max_supply_current_a - highest - cfg.margin_a
         pace_room[p] = min(room[p], fuse_room - budget.reserved[p])
+    if noise_fraction > 0.0:
+        pace_room = _noise_room(pace_room, meter.currents_a, noise_fraction)
     return recent, pace_room
+
+
+def _noise_room(room: list[float], reading: PerLine, fraction: float) -> list[float]:
+    """``room`` less ``fraction`` of each line's reading (what noise may hide)."""
+    return [room[p] - fraction * max(0.0, reading[p]) for p in range(3)]
 
 
 def _switch(prev: SessionState, on: bool, now_s: float) -> SessionState:
@@ -666,9 +733,12 @@ def _pace(
         s = c.charger.setpoint_a
         if target <= s:
             continue
+        stood = False
         start = s < c.lo_a
         if not start:
-            if target - s < t.deadband_a:
+            since = c.charger.setpoint_since_s
+            stood = since is not None and now_s - since >= t.small_increase_after_s
+            if target - s < t.deadband_a and not stood:
                 finals[c.pos] = (
                     s,
                     target,
@@ -689,7 +759,9 @@ def _pace(
             if f[p]:
                 avail = min(avail, (room[p] - committed[p]) / f[p])
         granted = min(target, s + avail)
-        if granted < c.lo_a or (not start and granted - s < t.deadband_a):
+        # Below the deadband only once the setpoint stood long, and then one step at least.
+        least = step - 1e-9 if stood else t.deadband_a
+        if granted < c.lo_a or (not start and granted - s < least):
             held = 0.0 if start else s
             finals[c.pos] = (
                 held,

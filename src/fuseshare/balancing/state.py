@@ -21,7 +21,8 @@ class SessionState(NamedTuple):
     switched_s: float | None = None
     """When it was last started or paused by the algorithm (None: never)."""
     served_as: float = 0.0
-    """Ampere-seconds offered to this session so far (fairness over time)."""
+    """Ampere-seconds offered to this session so far (fairness over time); with
+    ``Features.served_by_energy`` the drawn current times its power per ampere."""
     car_phases: int | None = None
     """Phases learned from the charger's meter values; only grows within a session."""
     cap_a: float | None = None

@@ -125,6 +125,25 @@ def line_factors(grid: Grid, wiring: tuple[Line, ...], car_phases: int) -> dict[
     return {line: 1.0 for line in used}
 
 
+def power_per_ampere(grid: Grid, wiring: tuple[Line, ...], car_phases: int) -> float:
+    """A car's charging power per ampere it draws, in units of one 230 V winding.
+
+    TN: one per line the car uses. IT: one for a one-phase car (a single winding
+    between two lines), two for a car on two windings, and sqrt(3) for a
+    three-phase car (three windings in delta carry sqrt(3) times the line current's
+    power of one). Only ratios matter: this turns amperes drawn into comparable
+    energy, so a one-phase car is not taken as served like a three-phase one.
+    """
+    factors = line_factors(grid, wiring, car_phases)
+    if grid is Grid.IT_230_3P:
+        if len(factors) == 2:
+            return 1.0
+        if any(f > 1.0 for f in factors.values()):
+            return 2.0
+        return 3.0**0.5
+    return float(len(factors))
+
+
 def wired_phase_count(grid: Grid, wiring: tuple[Line, ...]) -> int:
     """How many car phases this wiring can feed at most (1 for a two-line IT charger)."""
     if grid is Grid.IT_230_3P:

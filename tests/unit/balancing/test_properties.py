@@ -116,7 +116,7 @@ def charger_inputs(draw: st.DrawFn, grid: Grid, cid: str, now_s: float) -> Charg
 @st.composite
 def sequences(draw: st.DrawFn) -> tuple[int, list[Snapshot]]:
     """A version and 1-5 snapshots of one group at increasing times."""
-    version = draw(st.sampled_from([1, 2, 3]))
+    version = draw(st.sampled_from([1, 2, 3, 4]))
     cfg = draw(group_configs())
     n = draw(st.integers(1, 8))
     now = draw(st.floats(0.0, 1e5))
@@ -237,7 +237,9 @@ def check(snap: Snapshot, version: int, allocation: Allocation, state: Algorithm
             # A raise of a running session: paced and above the deadband.
             since = ch.setpoint_since_s
             assert since is None or snap.now_s - since >= knobs.increase_interval_s
-            assert x - ch.setpoint_a >= knobs.deadband_a - TOL
+            # (v4) a raise below the deadband only once the setpoint has stood long.
+            stood = since is not None and snap.now_s - since >= knobs.small_increase_after_s
+            assert x - ch.setpoint_a >= (knobs.resolution_a if stood else knobs.deadband_a) - TOL
         assert x <= ch.max_current_a + TOL
         if ch.membership_max_current_a is not None:
             assert x <= max(ch.membership_max_current_a, 0.0) + TOL or x == 0.0
