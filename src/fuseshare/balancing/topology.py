@@ -11,6 +11,7 @@ case, as ../shared/SCENARIOS.md fixes for physics and scoring alike.
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Literal
 
@@ -140,7 +141,7 @@ def power_per_ampere(grid: Grid, wiring: tuple[Line, ...], car_phases: int) -> f
             return 1.0
         if any(f > 1.0 for f in factors.values()):
             return 2.0
-        return 3.0**0.5
+        return math.sqrt(3.0)
     return float(len(factors))
 
 
