@@ -130,6 +130,15 @@ def goals(rows: list[dict[str, Any]]) -> str:
             f"  >= 98 % of the upper bound where capacity is scarce: worst {worst_scarce:.1%} "
             f"-> {mark(worst_scarce >= 0.98)}"
         )
+        for r in scarce:
+            fair = r.get("energy_upper_bound_fair_kwh")
+            bound = r["energy_upper_bound_kwh"]
+            if fair and bound:
+                out.append(
+                    f"    {r['scenario']}: {r['energy_delivered_kwh'] / bound:.1%} of the bound, "
+                    f"{r['energy_delivered_kwh'] / fair:.1%} of what the max-min fair plan "
+                    f"delivers (itself {fair / bound:.1%} of the bound: the price of fairness)"
+                )
     out.append(f"  Jain >= 0.95: worst {worst_jain:.3f} -> {mark(worst_jain >= 0.95)}")
     for r in mine:
         attainable = r.get("jain_fairness_attainable")
