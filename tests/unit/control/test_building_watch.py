@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from fuseshare.balancing import GroupConfig, Tunables
 from fuseshare.balancing.building_peak import BuildingPeak
 from fuseshare.control.loop import GroupNotice
 
-from .test_group_loop import Site, it_spec
+from .test_group_loop import Site
 
 
 async def run_minutes(site: Site, minutes: int) -> None:
@@ -70,16 +69,7 @@ async def test_a_heavier_building_lowers_the_offline_budget_and_the_failsafes() 
     by = allocation.by_id()
     assert by["A"].current_a + by["B"].current_a <= 9.0 + 1e-6
     # A computation that fails closes to the lowered failsafes too.
-    real = site.loop._algorithm
-
-    class Broken:
-        def tunables(self, config: GroupConfig) -> Tunables:
-            return real.tunables(config)
-
-        def allocate(self, *_: object) -> object:
-            raise RuntimeError("bug")
-
-    site.loop._algorithm = Broken()  # type: ignore[assignment]
+    site.break_algorithm()
     site.commands.calls.clear()
     assert await site.loop.cycle() is None
     assert sorted(site.commands.calls) == [("A", 6.0, 6.0), ("B", 0.0, 0.0)]
@@ -90,18 +80,7 @@ async def test_a_stored_peak_is_used_from_the_first_cycle() -> None:
     peak = BuildingPeak()
     for k in range(61):
         peak.add(1_799_000_000.0 + k, (10.0, 44.0, 6.0))
-    spec = it_spec()
-    site = Site(spec)
-    site.loop = type(site.loop)(
-        spec,
-        meters=site.hub,
-        telemetry=site.telemetry,
-        commands=site.commands,
-        board=site.board,
-        history=None,
-        clock=site.clock,
-        building=BuildingPeak.from_json(peak.to_json()),
-    )
+    site = Site(building=BuildingPeak.from_json(peak.to_json()))
     site.car("A", 0.0)
     site.car("B", 0.0)
     site.clock.advance(1.0)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from fuseshare.balancing import ChargerInput, Grid, GroupConfig, Tunables
+from fuseshare.balancing.building_peak import BuildingPeak
 from fuseshare.control.live import LiveBoard
 from fuseshare.control.loop import GroupLoop, GroupNotice
 from fuseshare.control.spec import GroupSpec, MemberSpec
@@ -52,7 +53,10 @@ def it_spec(**config: object) -> GroupSpec:
 
 class Site:
     def __init__(
-        self, spec: GroupSpec | None = None, notify: Callable[[GroupNotice], None] | None = None
+        self,
+        spec: GroupSpec | None = None,
+        notify: Callable[[GroupNotice], None] | None = None,
+        building: BuildingPeak | None = None,
     ) -> None:
         self.clock = ManualClock()
         self.hub = MeterHub(clock=self.clock)
@@ -69,6 +73,7 @@ class Site:
             history=None,
             clock=self.clock,
             notify=notify,
+            building=building,
         )
         self.seq = 0
 
@@ -120,6 +125,19 @@ class Site:
                 limit = self.commands.last(serial)
                 if limit is not None and self.telemetry.state(serial).online:
                     self.car(serial, min(limit, 32.0))
+
+    def break_algorithm(self) -> None:
+        """From now on every allocation raises (a bug in the computation)."""
+        real = self.loop._algorithm
+
+        class Broken:
+            def tunables(self, config: GroupConfig) -> Tunables:
+                return real.tunables(config)
+
+            def allocate(self, *_: object) -> object:
+                raise RuntimeError("bug")
+
+        self.loop._algorithm = Broken()  # type: ignore[assignment]
 
     base = (10.0, 16.0, 6.0)
     """The rest of the building per line (DOMAIN.md's example)."""
@@ -223,16 +241,7 @@ async def test_a_failing_computation_fails_closed_to_the_failsafe_currents() -> 
     site.car("B", 10.0)
     await site.settle(cycles=2)
 
-    real = site.loop._algorithm
-
-    class Broken:
-        def tunables(self, config: GroupConfig) -> Tunables:
-            return real.tunables(config)
-
-        def allocate(self, *_: object) -> object:
-            raise RuntimeError("bug")
-
-    site.loop._algorithm = Broken()  # type: ignore[assignment]
+    site.break_algorithm()
     site.commands.calls.clear()
     assert await site.loop.cycle() is None
     assert sorted(site.commands.calls) == [("A", 6.0, 6.0), ("B", 6.0, 6.0)]
