@@ -150,7 +150,8 @@ class GroupLoop:
         self.offline_budget: PerLine | None = None
         """The offline budget lowered to what the building leaves; None: as configured."""
         self.failsafes: dict[str, float] = {}
-        """Per serial, the failsafe current lowered to fit it (empty: as configured)."""
+        """Per serial, the failsafe currents lowered to fit the offline budget in use
+        (only those lowered; the others are as configured)."""
         self._lower_for_building(clock(), notify=False)
         self.cycles = 0
         self.last_allocation: Allocation | None = None
@@ -289,20 +290,34 @@ class GroupLoop:
             self._keep_building(self.spec.group_id, self._building.to_json())
 
     def _lower_for_building(self, now_s: float, *, notify: bool) -> None:
+        """The offline budget and failsafe currents for the building's peak as known now.
+
+        The failsafes always fit the budget in use, lowered or not: activation refuses
+        failsafes that add up past the offline budget, and this holds it for groups
+        that never went through activation (the simulator) too.
+        """
         config = self.spec.config
         before = self.offline_budget
         budget = lowered_offline_budget(config, self._building.peak())
         self.offline_budget = budget
-        if budget is None:
-            self.failsafes = {}
-            return
-        members = [
-            FailsafeMember(m.serial, m.wiring, m.failsafe_current_a, m.max_current_a)
+        configured = configured_offline_budget(config)
+        fitted = lowered_failsafes(
+            config,
+            [
+                FailsafeMember(m.serial, m.wiring, m.failsafe_current_a, m.max_current_a)
+                for m in self.spec.members
+            ],
+            budget or PerLine(configured, configured, configured),
+        )
+        self.failsafes = {
+            m.serial: fitted[m.serial]
             for m in self.spec.members
-        ]
-        self.failsafes = lowered_failsafes(config, members, budget)
-        if notify and (
-            before is None or any(a < b - 0.5 for a, b in zip(budget, before, strict=True))
+            if fitted[m.serial] < m.failsafe_current_a
+        }
+        if (
+            budget is not None
+            and notify
+            and (before is None or any(a < b - 0.5 for a, b in zip(budget, before, strict=True)))
         ):
             self._tell_lowered(budget, now_s)
 

@@ -8,7 +8,7 @@ import pytest
 from fuseshare.balancing.building_peak import BuildingPeak
 from fuseshare.control.loop import GroupNotice
 
-from .test_group_loop import Site
+from .test_group_loop import Site, it_spec
 
 
 async def run_minutes(site: Site, minutes: int) -> None:
@@ -49,7 +49,7 @@ async def test_a_heavier_building_lowers_the_offline_budget_and_the_failsafes() 
     assert budget is not None
     assert budget.l2_a == pytest.approx(9.0, abs=0.15)
     assert budget.l1_a == budget.l3_a == 20.0  # the other lines keep the configured budget
-    assert site.loop.failsafes == {"A": 6.0, "B": 0.0}
+    assert site.loop.failsafes == {"B": 0.0}  # A keeps its configured 6 A
     # The lowered failsafe went out with the very next limit, without waiting for a renewal.
     last_b = [fs for serial, _, fs in site.commands.calls if serial == "B"][-1]
     assert last_b == 0.0
@@ -132,3 +132,18 @@ async def test_many_quick_changes_do_not_push_out_the_limit_in_effect() -> None:
         await site.loop._send(member, 6.0 + (k % 2), site.clock())
     assert site.loop._limit_in_effect("A", t0) == before
     assert site.loop._follow_low("A", t0 + 4.0, site.clock()) == pytest.approx(min(before, 6.0))
+
+
+async def test_failsafes_that_add_past_the_offline_budget_are_fitted_to_it_without_a_peak() -> None:
+    """Activation refuses this; a group that never went through it (the simulator) gets
+    the same guarantee from the loop: IT, offline budget 10 A, A (L1-L2) and B (L2-L3)
+    at 6 A each would put 12 A on L2."""
+    notices: list[GroupNotice] = []
+    site = Site(it_spec(max_current_offline_a=10.0), notify=notices.append)
+    assert site.loop.offline_budget is None and site.loop.failsafes == {"B": 0.0}
+    site.car("A", 0.0)
+    site.car("B", 0.0)
+    site.meter(*site.reading())
+    await site.loop.cycle()
+    assert {serial: fs for serial, _, fs in site.commands.calls} == {"A": 6.0, "B": 0.0}
+    assert notices == []  # nothing about the building to say
