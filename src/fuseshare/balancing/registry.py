@@ -28,6 +28,8 @@ _V4_FEATURES = Features(
     estimate_draws=True,
     spare_room_restarts=True,
     served_by_energy=True,
+    starts_on_held_room=True,
+    noise_on_fuse_only=True,
 )
 _V4_TUNABLES = replace(
     Tunables(), increase_hold_s=5.0, increase_margin_fraction=0.01, small_increase_after_s=60.0
@@ -81,8 +83,10 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
         description=(
             "Version 3, with paused sessions rotated by the energy their cars drew "
             "(not the amperes offered), increases and starts keeping 1 % of each line's "
-            "reading free against meter noise, and raises below the deadband sent once a "
-            "setpoint has stood a minute."
+            "reading free against meter noise (below the fuse only, not the group limit), "
+            "raises below the deadband sent once a setpoint has stood a minute, and paused "
+            "sessions started only on room that increases may use, the others' shares sized "
+            "so that they fit."
         ),
     ),
 }

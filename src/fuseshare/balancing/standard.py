@@ -41,14 +41,20 @@ they may be following (:func:`_add_estimate`), increases may only use room that
 every reading of the last ``increase_hold_s`` left (:func:`_hold_increases`), and
 sessions inside their minimum off time may take room that everyone else leaves.
 
-Version 4 changes three things (again behind :class:`Features` flags and version 4
+Version 4 changes these (again behind :class:`Features` flags and version 4
 tunable defaults): paused sessions are ranked by the energy their cars drew (measured
 current times the power per ampere of their phases, :func:`_drawn_power`) instead of
 the amperes offered, so a one-phase car is not taken as served like a three-phase
 one; increases and starts keep ``increase_margin_fraction`` of each line's reading
 free on top of the margin (meter noise grows with the current, and a raise taken back
-within the reaction time still lands); and an increase below the deadband is sent
-once the setpoint has stood ``small_increase_after_s``.
+within the reaction time still lands), below the fuse only (``noise_on_fuse_only``: the
+group limit bounds setpoints, not a reading); an increase below the deadband is sent
+once the setpoint has stood ``small_increase_after_s``; and a paused session is
+admitted only when its minimum also fits the room increases may use (after the
+minima of the sessions before it), and the shares on its lines are sized on that room (``starts_on_held_room``, :func:`_select_starts_held`,
+:func:`_room_for_starts`): a start admitted on a noisy reading used to cut everyone
+for a car that could not start, or to wait for good for a release the others' shares
+never left.
 
 Invariants (tested with hypothesis): on every line, the sessions' load plus the
 reservations never exceeds the line's limit; every session's current is 0 or
@@ -152,6 +158,9 @@ def _cap_reason(code: ReasonCode, value_a: float) -> Reason:
     return Reason(code, text.format(_fmt(value_a)))
 
 
+_WAITING_ROOM = Reason(
+    ReasonCode.WAITING_RELEASE, "waiting for room to start that stays free (meter noise)"
+)
 _CAR_FULL = Reason(ReasonCode.CAR_FULL, "car wants no energy: kept at min")
 
 
@@ -174,6 +183,15 @@ class Features(NamedTuple):
     the power per ampere of the phases they use), not by the amperes offered: a
     one-phase car gets a third of a three-phase car's energy for the same offer, and
     a car that takes less than offered is not served by what it leaves."""
+    starts_on_held_room: bool = False
+    """A session that is not running is admitted only when its minimum also fits the
+    room increases may use (held and noise-kept, :func:`_hold_increases`), not just the
+    latest reading's: a start judged on a noisy reading cut everyone to make room for a
+    car that then could not start, and they were raised again a few seconds later."""
+    noise_on_fuse_only: bool = False
+    """The noise margin of increases (``increase_margin_fraction``) is kept only below
+    the fuse, whose room comes from the reading, not below the group limit, which
+    bounds the chargers' own setpoints and has no meter noise in it."""
 
 
 class _Budget(NamedTuple):
@@ -532,7 +550,13 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
     budget = _budget(snap, features, reserved, measured, t.meter_max_age_s)
     room = [budget.room[p] - reserved[p] for p in range(3)]
     recent, pace_room = _hold_increases(
-        snap, state, budget, room, t.increase_hold_s, t.increase_margin_fraction
+        snap,
+        state,
+        budget,
+        room,
+        t.increase_hold_s,
+        t.increase_margin_fraction,
+        features.noise_on_fuse_only,
     )
 
     candidates.sort(key=_ORDER)
@@ -541,9 +565,16 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
     eligible = (
         candidates if features.spare_room_restarts else [c for c in candidates if not c.excluded]
     )
-    picked, _left = select_fitting([c.fill for c in eligible], room)
+    if features.starts_on_held_room:
+        picked = _select_starts_held(eligible, room, pace_room)
+    else:
+        picked, _left = select_fitting([c.fill for c in eligible], room)
     chosen = [c for c, ok in zip(eligible, picked, strict=True) if ok]
-    x, bound = water_fill([c.fill for c in chosen], room)
+    fill_room = room
+    start_check = features.starts_on_held_room
+    if start_check:
+        fill_room = _room_for_starts(chosen, room, pace_room)
+    x, bound = water_fill([c.fill for c in chosen], fill_room)
 
     finals: dict[int, tuple[float, float, Reason]] = {}
     committed = list(setpoint_load)
@@ -571,6 +602,12 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
         else:
             current, target = 0.0, 0.0
             reason = _paused_reason(c, room, budget, t, now, rotation)
+            if (
+                start_check
+                and reason.code is ReasonCode.PAUSED_ROTATION
+                and not fits(c.factors, c.lo_a, pace_room)
+            ):
+                reason = _WAITING_ROOM
         f0, f1, f2 = c.factors
         l1, l2, l3 = f0 * current, f1 * current, f2 * current
         used[0] += l1
@@ -640,6 +677,7 @@ def _hold_increases(
     room: list[float],
     hold_s: float,
     noise_fraction: float = 0.0,
+    fuse_only: bool = False,
 ) -> tuple[tuple[tuple[float, float, float, float], ...], list[float]]:
     """The recent rest-of-building readings to keep, and the room increases may use.
 
@@ -648,12 +686,13 @@ def _hold_increases(
     dips by noise opens nothing; ``room`` (the latest reading) still drives decreases.
     The largest only helps when the window holds several readings of one level: right
     after a car started or stopped there may be one or two, so increases also keep
-    ``noise_fraction`` of the latest reading free on each line.
+    ``noise_fraction`` of the latest reading free on each line (with ``fuse_only``,
+    only below the fuse: a line bound by the group limit keeps its whole room).
     """
     meter = snap.meter
     if not budget.meter_online or meter is None:
         return (), room
-    if hold_s <= 0.0:
+    if hold_s <= 0.0 and not fuse_only:
         if noise_fraction <= 0.0:
             return (), room
         return (), _noise_room(room, meter.currents_a, noise_fraction)
@@ -662,18 +701,64 @@ def _hold_increases(
     entry = (read_at, other[0] or 0.0, other[1] or 0.0, other[2] or 0.0)
     kept = [r for r in state.recent_other if read_at - hold_s < r[0] < read_at]
     kept.append(entry)
-    recent = tuple(kept)
+    recent = tuple(kept) if hold_s > 0.0 else ()
     cfg = snap.config
     pace_room = list(room)
     for p in range(3):
         if other[p] is None:
             continue
-        highest = max(r[p + 1] for r in recent)
+        highest = max(r[p + 1] for r in kept)
         fuse_room = cfg.max_supply_current_a - highest - cfg.margin_a
+        if fuse_only:
+            fuse_room -= noise_fraction * max(0.0, meter.currents_a[p])
         pace_room[p] = min(room[p], fuse_room - budget.reserved[p])
-    if noise_fraction > 0.0:
+    if noise_fraction > 0.0 and not fuse_only:
         pace_room = _noise_room(pace_room, meter.currents_a, noise_fraction)
     return recent, pace_room
+
+
+def _select_starts_held(
+    eligible: list[_Candidate], room: list[float], start_room: list[float]
+) -> list[bool]:
+    """Admit greedily in order, like :func:`select_fitting`, but a session that is not
+    running (its present setpoint below its minimum) must also fit ``start_room``.
+
+    Every admitted minimum is taken from both rooms, so a start sees what the running
+    sessions before it keep at their minimum.
+    """
+    left = list(room)
+    held = list(start_room)
+    admitted: list[bool] = []
+    for c in eligible:
+        f, lo = c.factors, c.lo_a
+        ok = fits(f, lo, left) and (c.charger.setpoint_a >= lo or fits(f, lo, held))
+        if ok:
+            for p in range(3):
+                left[p] -= f[p] * lo
+                held[p] -= f[p] * lo
+        admitted.append(ok)
+    return admitted
+
+
+def _room_for_starts(
+    chosen: list[_Candidate], room: list[float], start_room: list[float]
+) -> list[float]:
+    """The room to share when some chosen sessions are to start: on every line a start
+    loads, the room increases may use (``start_room``), never below the chosen minima.
+
+    A start is granted only within ``start_room`` at the present setpoints; sharing the
+    latest reading's larger room would leave the running sessions' targets just too high
+    for it, and it would wait for a release that never comes.
+    """
+    starting = [c for c in chosen if c.charger.setpoint_a < c.lo_a]
+    if not starting:
+        return room
+    out = list(room)
+    for p in range(3):
+        if any(c.factors[p] for c in starting):
+            floor = sum(c.factors[p] * c.lo_a for c in chosen)
+            out[p] = min(room[p], max(start_room[p], floor))
+    return out
 
 
 def _noise_room(room: list[float], reading: PerLine, fraction: float) -> list[float]:

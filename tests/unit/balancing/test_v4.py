@@ -160,3 +160,79 @@ def test_small_increase_after_a_minute(
     allocation, _ = run(config(TN1, fuse=10.5), [car], reading(10), version=version)
     a = allocation.by_id()["A"]
     assert (a.current_a, a.reason.code) == (expected, code)
+
+
+def test_noise_margin_is_kept_below_the_fuse_not_the_group_limit() -> None:
+    """One line, fuse 100, group limit 60, margin 0; the meter reads 50 of which the car
+    draws 40: rest 10, fuse room 90, group room 60. The group limit binds and bounds the
+    setpoints, not a reading: version 4 raises 40 -> 60 like version 3 (before: 60 less
+    1 % of the reading = 59.5). Below the fuse the margin stays (the test above: 89.5)."""
+    car = charger("A", "L1", max_current_a=100.0, setpoint_a=40.0, measured_a=(40.0,))
+    cfg = config(TN1, fuse=100, online=60)
+    for version in (3, 4):
+        allocation, _ = run(cfg, [car], reading(50), version=version)
+        assert allocation.current_of("A") == 60.0, version
+
+
+def _a_running() -> AlgorithmState:
+    """A has been charging since long ago; B has never run."""
+    return AlgorithmState(now_s=-1.0, sessions={"A": SessionState("s-A", True, -5000.0)})
+
+
+def test_start_is_admitted_on_the_held_room_only() -> None:
+    """One line, fuse 48, min 16, margin 0. A (running) draws 16 of a 30 A reading: rest
+    14, room 48 - 14 = 34, so the minima of A and B (32) fit the latest reading. But 2 s
+    ago the rest was 20: increases may use 48 - 20 - 1 % of 30 = 27.7, less than 32.
+    B has had more than A, so A comes first. Version 3 admits B too, shares 34 as
+    17 + 17, raises A to 17, and B waits for a release that the held room never gives
+    (27.7 - 17 < 16). Version 4 admits B only if its 16 fits the held room after A's
+    minimum (27.7 - 16 = 11.7: no), so B stays paused and A is raised alone to 27.7."""
+    a = charger("A", "L1", setpoint_a=16.0, measured_a=(16.0,))
+    b = charger("B", "L1")
+    cfg = config(TN1, fuse=48, min_a=16.0)
+    sessions = {
+        "A": SessionState("s-A", True, -5000.0),
+        "B": SessionState("s-B", False, -5000.0, 1000.0),
+    }
+    state = AlgorithmState(now_s=-1.0, sessions=sessions, recent_other=((-2.0, 20.0, 0.0, 0.0),))
+    v3, _ = run(cfg, [a, b], reading(30), version=3, state=state)
+    assert (v3.current_of("A"), v3.current_of("B")) == (17.0, 0.0)
+    assert v3.by_id()["B"].reason.code is ReasonCode.WAITING_RELEASE
+    v4, _ = run(cfg, [a, b], reading(30), version=4, state=state)
+    assert (v4.current_of("A"), v4.current_of("B")) == (27.7, 0.0)
+    assert v4.by_id()["B"].target_a == 0.0
+    assert v4.by_id()["B"].reason.code is ReasonCode.PAUSED_ROTATION
+
+
+def test_lone_start_waits_for_room_that_stays_free() -> None:
+    """One line, fuse 56.3, min 16, margin 0, the meter reads 40 (none of it the car's):
+    room 16.3 fits the minimum, the held room 16.3 - 0.4 = 15.9 does not. The car waits,
+    and says why (not 'rotation': nobody else is there)."""
+    car = charger("A", "L1", max_current_a=32.0)
+    allocation, _ = run(config(TN1, fuse=56.3, min_a=16.0), [car], reading(40), version=4)
+    a = allocation.by_id()["A"]
+    assert (a.current_a, a.reason.code) == (0.0, ReasonCode.WAITING_RELEASE)
+    assert a.reason.text.startswith("waiting for room to start")
+
+
+def test_shares_leave_a_start_room_to_start() -> None:
+    """One line, fuse 46.5, min 16, margin 0. A runs at 16.2 of a 30.2 A reading: rest 14,
+    room 32.5; increases may use 32.5 - 0.302 = 32.198, where both minima fit. Sharing
+    32.5 gives 16.25 -> 16.2 each: A stays, and B could only start on 32.198 - 16.2 =
+    15.998 < 16: it would wait as long as nothing changes (version 3 has no noise margin
+    and starts B at 16.2 right away; version 4 before this change waited). Version 4
+    shares the held room on lines a start loads: 16.099 -> 16.0 each, so A goes down to
+    16.0 at once and B waits a cycle for that release. Next cycle, A at 16.0 of a 30 A
+    reading: held room 32.5 - 0.3 = 32.2, shared 16.1 each (A's +0.1 is held by the
+    deadband), and B starts at 16.1 on 32.2 - 16.0 = 16.2."""
+    cfg = config(TN1, fuse=46.5, min_a=16.0)
+    b = charger("B", "L1")
+    a = charger("A", "L1", setpoint_a=16.2, measured_a=(16.2,))
+    v3, _ = run(cfg, [a, b], reading(30.2), version=3, state=_a_running())
+    assert (v3.current_of("A"), v3.current_of("B")) == (16.2, 16.2)
+    first, state = run(cfg, [a, b], reading(30.2), version=4, state=_a_running())
+    assert (first.current_of("A"), first.current_of("B")) == (16.0, 0.0)
+    assert first.by_id()["B"].reason.code is ReasonCode.WAITING_RELEASE
+    a = charger("A", "L1", setpoint_a=16.0, setpoint_since_s=0.0, measured_a=(16.0,))
+    second, _ = run(cfg, [a, b], reading(30.0, now_s=1.0), now_s=1.0, version=4, state=state)
+    assert (second.current_of("A"), second.current_of("B")) == (16.0, 16.1)
