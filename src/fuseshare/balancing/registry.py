@@ -19,21 +19,16 @@ class UnknownAlgorithmError(LookupError):
     """No algorithm with that name, or not in that version."""
 
 
-_V4_FEATURES = Features(
-    use_meter=True,
-    learn_phases=True,
-    unused_capacity=True,
-    rotation=True,
-    pacing=True,
-    estimate_draws=True,
-    spare_room_restarts=True,
-    served_by_energy=True,
-    starts_on_held_room=True,
-    noise_on_fuse_only=True,
+# Each version is the one before with some features switched on (and its own defaults).
+_V2_FEATURES = Features(
+    use_meter=True, learn_phases=True, unused_capacity=True, rotation=True, pacing=True
 )
-_V4_TUNABLES = replace(
-    Tunables(), increase_hold_s=5.0, increase_margin_fraction=0.01, small_increase_after_s=60.0
+_V3_FEATURES = _V2_FEATURES._replace(estimate_draws=True, spare_room_restarts=True)
+_V3_TUNABLES = replace(Tunables(), increase_hold_s=5.0)
+_V4_FEATURES = _V3_FEATURES._replace(
+    served_by_energy=True, starts_on_held_room=True, noise_on_fuse_only=True
 )
+_V4_TUNABLES = replace(_V3_TUNABLES, increase_margin_fraction=0.01, small_increase_after_s=60.0)
 
 _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
     ("standard", 1): StandardAlgorithm(
@@ -48,9 +43,7 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
     ),
     ("standard", 2): StandardAlgorithm(
         version=2,
-        features=Features(
-            use_meter=True, learn_phases=True, unused_capacity=True, rotation=True, pacing=True
-        ),
+        features=_V2_FEATURES,
         description=(
             "Per-line sharing of the main fuse using the meter (offline budget when it is stale), "
             "phase learning, fair rotation of paused sessions, unused capacity handed on, "
@@ -59,16 +52,8 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
     ),
     ("standard", 3): StandardAlgorithm(
         version=3,
-        features=Features(
-            use_meter=True,
-            learn_phases=True,
-            unused_capacity=True,
-            rotation=True,
-            pacing=True,
-            estimate_draws=True,
-            spare_room_restarts=True,
-        ),
-        defaults=replace(Tunables(), increase_hold_s=5.0),
+        features=_V3_FEATURES,
+        defaults=_V3_TUNABLES,
         description=(
             "Version 2, with each car's draw taken as the lowest limit it may still be "
             "following (not its last sample), increases held until every reading of the "
