@@ -127,17 +127,10 @@ def _median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def configured_offline_budget(config: GroupConfig) -> float:
-    """The offline budget as set, never above the fuse or the group limit."""
-    return min(
-        config.max_current_offline_a, config.max_supply_current_a, config.max_current_online_a
-    )
-
-
 def lowered_offline_budget(config: GroupConfig, peak: _Peak) -> PerLine | None:
     """Per line, the offline budget lowered to what the peak leaves under the fuse
     (minus the margin); None when the peak leaves the configured budget on every line."""
-    configured = configured_offline_budget(config)
+    configured = config.effective_offline_a
     values = [configured, configured, configured]
     lowered = False
     for line in config.grid.lines:

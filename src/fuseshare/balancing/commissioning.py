@@ -221,7 +221,7 @@ def _check_memberships(c: GroupConfig, members: Sequence[Membership]) -> list[Fi
         if problem is None and fs > 0:
             for line, factor in wiring_line_factors(c.grid, m.wiring).items():
                 per_line[line].append((cid, factor * min(fs, max(m.max_current_a, 0.0))))
-    budget = min(c.max_current_offline_a, c.max_current_online_a, c.max_supply_current_a)
+    budget = c.effective_offline_a
     for line in c.grid.lines:
         loads = per_line[line]
         total = sum(v for _, v in loads)

@@ -95,6 +95,11 @@ class GroupConfig:
         """The group's min current, never below 6 A."""
         return max(IEC_MIN_CURRENT_A, self.min_current_a)
 
+    @property
+    def effective_offline_a(self) -> float:
+        """The offline budget as set, never above the fuse or the group limit."""
+        return min(self.max_current_offline_a, self.max_supply_current_a, self.max_current_online_a)
+
 
 @dataclass(frozen=True, slots=True)
 class ChargerInput:

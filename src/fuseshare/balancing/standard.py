@@ -253,7 +253,7 @@ def _budget(
     room = [INF, INF, INF]
     sources = [LimitSource.STATIC_BUDGET] * 3
     other: list[float | None] = [None, None, None]
-    offline = min(cfg.max_current_offline_a, cfg.max_supply_current_a, cfg.max_current_online_a)
+    offline = cfg.effective_offline_a
     lowered = snap.offline_budget_a
     for line in cfg.grid.lines:
         p = _LINE_INDEX[line]

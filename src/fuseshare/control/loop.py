@@ -44,7 +44,6 @@ from fuseshare.balancing import (
 from fuseshare.balancing.building_peak import (
     BuildingPeak,
     FailsafeMember,
-    configured_offline_budget,
     lowered_failsafes,
     lowered_offline_budget,
 )
@@ -269,11 +268,11 @@ class GroupLoop:
         meter = snapshot.meter
         if not allocation.meter_online or meter is None:
             return
+        if self._building_read_at is not None and meter.read_at_s <= self._building_read_at:
+            return  # this reading was seen in an earlier cycle (cheap check first)
+        self._building_read_at = meter.read_at_s
         if any(c.reserved_a > 0.0 for c in allocation.chargers):
             return  # a charger that lost its link is still in the reading: not the building
-        if self._building_read_at is not None and meter.read_at_s <= self._building_read_at:
-            return
-        self._building_read_at = meter.read_at_s
         rest: list[float | None] = [None, None, None]
         for budget in allocation.lines:
             rest[ALL_LINES.index(budget.line)] = budget.other_load_a
@@ -300,7 +299,7 @@ class GroupLoop:
         before = self.offline_budget
         budget = lowered_offline_budget(config, self._building.peak())
         self.offline_budget = budget
-        configured = configured_offline_budget(config)
+        configured = config.effective_offline_a
         fitted = lowered_failsafes(
             config,
             [
@@ -324,7 +323,7 @@ class GroupLoop:
     def _tell_lowered(self, budget: PerLine, now_s: float) -> None:
         config = self.spec.config
         peak = self._building.peak()
-        configured = configured_offline_budget(config)
+        configured = config.effective_offline_a
         lines = [
             f"{line} {peak[p]:.1f} A (leaves {budget[p]:.1f} A)"
             for line in config.grid.lines
@@ -334,7 +333,7 @@ class GroupLoop:
         changed = [
             f"{m.serial} {m.failsafe_current_a:g} → {self.failsafes[m.serial]:g} A"
             for m in self.spec.members
-            if self.failsafes.get(m.serial, m.failsafe_current_a) < m.failsafe_current_a
+            if m.serial in self.failsafes
         ]
         message = (
             f"The rest of the building drew up to {', '.join(lines)} under the "
