@@ -28,6 +28,8 @@ _CHARGER_FLOATS = (
     "last_seen_s",
     "measured_at_s",
     "car_max_current_a",
+    "energy_wanted_kwh",
+    "departure_s",
     "membership_max_current_a",
     "setpoint_a",
     "setpoint_since_s",

@@ -29,6 +29,7 @@ _V4_FEATURES = _V3_FEATURES._replace(
     served_by_energy=True, starts_on_held_room=True, noise_on_fuse_only=True
 )
 _V4_TUNABLES = replace(_V3_TUNABLES, increase_margin_fraction=0.01, small_increase_after_s=60.0)
+_V5_FEATURES = _V4_FEATURES._replace(shares_by_needs=True)
 
 _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
     ("standard", 1): StandardAlgorithm(
@@ -72,6 +73,17 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
             "raises below the deadband sent once a setpoint has stood a minute, and paused "
             "sessions started only on room that increases may use, the others' shares sized "
             "so that they fit."
+        ),
+    ),
+    ("standard", 5): StandardAlgorithm(
+        version=5,
+        features=_V5_FEATURES,
+        defaults=_V4_TUNABLES,
+        description=(
+            "Version 4, sharing by what the cars say they need where they say it (energy "
+            "and departure, ISO 15118 through OCPP 2.0.1 NotifyEVChargingNeeds): paused "
+            "sessions rotate by the fraction of their wanted energy they have had, and "
+            "shares grow with the current a car needs to be done by its departure."
         ),
     ),
 }

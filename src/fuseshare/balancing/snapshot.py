@@ -136,6 +136,11 @@ class ChargerInput:
     """Phases the car uses when known from outside (else learned from ``measured_a``)."""
     car_max_current_a: float | None = None
     """The car's own max per phase once learned (a soft cap: never below the group min)."""
+    energy_wanted_kwh: float | None = None
+    """What the car wants for the whole session, when it said (ISO 15118 through OCPP
+    2.0.1 NotifyEVChargingNeeds, or the driver); None: unknown."""
+    departure_s: float | None = None
+    """When the car leaves, on ``now_s``'s clock, when it said; None: unknown."""
     membership_max_current_a: float | None = None
     """An extra per-membership limit set by the installer."""
     setpoint_a: float = 0.0

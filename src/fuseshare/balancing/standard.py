@@ -192,6 +192,12 @@ class Features(NamedTuple):
     """The noise margin of increases (``increase_margin_fraction``) is kept only below
     the fuse, whose room comes from the reading, not below the group limit, which
     bounds the chargers' own setpoints and has no meter noise in it."""
+    shares_by_needs: bool = False
+    """Sessions whose cars said what they want and when they leave
+    (``ChargerInput.energy_wanted_kwh``, ``departure_s``) are shared by that: rotation
+    ranks every session by the fraction of its wanted energy drawn so far, and each
+    session's share grows with the current it needs to get the rest by its departure.
+    Sessions that said nothing count as wanting what the others want on average."""
 
 
 class _Budget(NamedTuple):
@@ -559,6 +565,8 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
         features.noise_on_fuse_only,
     )
 
+    if features.shares_by_needs:
+        candidates = _weigh_by_needs(candidates, grid, now)
     candidates.sort(key=_ORDER)
     # Sessions inside their min off time sort last: with spare-room restarts they get
     # only what remains once everyone else's minimum is in.
@@ -668,6 +676,61 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
         lines,
     )
     return AllocationResult(allocation, AlgorithmState(now, new_sessions, recent))
+
+
+_AS_PER_KWH = 3.6e6 / 230.0
+"""Ampere-seconds of one 230 V winding per kWh (the unit of ``SessionState.served_as``)."""
+NEEDS_HORIZON_FLOOR_S = 900.0
+"""A departure closer than this (or past) is taken as this far away: a car that stays
+longer than it said must not claim the whole group."""
+
+
+def _weigh_by_needs(candidates: list[_Candidate], grid: Grid, now_s: float) -> list[_Candidate]:
+    """Re-rank and re-weigh sessions by what their cars said they need.
+
+    Rotation (the third part of the order key) becomes the fraction of the wanted energy
+    drawn so far, per unit of priority; water-filling weights become the priority times
+    the current a session needs to get the rest of its energy by its departure, over
+    the middle such need among the sessions that told it (so a session that told
+    nothing, or only its energy, shares as an average one). Told nothing at all: the
+    ranking and weights of :data:`Features.served_by_energy` stay.
+    """
+    wants: list[float | None] = []
+    needs: list[float | None] = []
+    for c in candidates:
+        ch = c.charger
+        wanted = ch.energy_wanted_kwh
+        if wanted is None or not wanted > 0.0 or not math.isfinite(wanted):
+            wants.append(None)
+            needs.append(None)
+            continue
+        wanted_as = wanted * _AS_PER_KWH
+        wants.append(wanted_as)
+        dep = ch.departure_s
+        if dep is None or not math.isfinite(dep):
+            needs.append(None)
+            continue
+        left_s = max(dep - now_s, NEEDS_HORIZON_FLOOR_S)
+        rest_as = max(0.0, wanted_as - c.session.served_as)
+        phases = ch.car_phases if ch.car_phases is not None else c.session.car_phases
+        per_a = _power(grid, ch.wiring, phases)
+        needs.append(rest_as / left_s / per_a if per_a > 0.0 else None)
+    told_wants = sorted(w for w in wants if w is not None)
+    if not told_wants:
+        return candidates
+    ref_want = told_wants[len(told_wants) // 2]
+    told_needs = sorted(n for n in needs if n is not None)
+    ref_need = told_needs[len(told_needs) // 2] if told_needs else 0.0
+    out: list[_Candidate] = []
+    for c, want, need in zip(candidates, wants, needs, strict=True):
+        share = c.weight
+        if need is not None and ref_need > 0.0:
+            share = max(1e-3, c.weight * need / ref_need)
+        group, wanting, _served, cid = c.order_key
+        key = (group, wanting, c.session.served_as / ((want or ref_want) * c.weight), cid)
+        fill = _new(FillItem, (share, c.lo_a, c.hi_a, c.factors))
+        out.append(c._replace(weight=share, order_key=key, fill=fill))
+    return out
 
 
 def _hold_increases(

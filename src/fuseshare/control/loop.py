@@ -394,6 +394,7 @@ class GroupLoop:
         online = st.online
         failsafe = m.failsafe_current_a
         latest = st.measured_a
+        needs = st.needs if st.session_id is not None else None
         if online and not st.controllable:
             # It did not take our limit: assume the worst it can do.
             online, failsafe = False, m.max_current_a
@@ -416,6 +417,9 @@ class GroupLoop:
             wants_energy=st.car_wants_energy,
             measured_a=measured[: len(m.wiring)] if measured is not None else None,
             measured_at_s=measured_at,
+            car_max_current_a=needs.ev_max_current_a if needs else None,
+            energy_wanted_kwh=needs.energy_kwh if needs else None,
+            departure_s=st.departure_s,
             membership_max_current_a=m.membership_max_current_a,
             setpoint_a=setpoint,
             setpoint_since_s=sent.at_s if sent else None,

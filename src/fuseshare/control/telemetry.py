@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fuseshare.ocpp.ports import MeterSample
+from fuseshare.ocpp.ports import ChargingNeeds, MeterSample
 
 # Connector states (OCPP 1.6 / 2.0.1) in which the car does not want current now.
 _CAR_DOES_NOT_WANT = {"SuspendedEV", "Finishing", "Available", "Faulted", "Unavailable"}
@@ -36,6 +36,10 @@ class ChargerLiveState:
     session_id: str | None = None
     controllable: bool = True
     not_controllable_reason: str | None = None
+    needs: ChargingNeeds | None = None
+    """What the present session's car said it needs, if it did."""
+    departure_s: float | None = None
+    """Its departure on the control clock (from ``needs.departure_in_s``)."""
 
     def sample_as_of(self, at_s: float) -> tuple[float, tuple[float, float, float]] | None:
         """(when, currents) of the sample that best describes the charger at ``at_s``:
@@ -136,6 +140,14 @@ class ChargerTelemetry:
             state.session_id = None
             state.measured_a = None
             state.samples.clear()
+            state.needs = state.departure_s = None
+        self._wake(serial)
+
+    def charging_needs(self, serial: str, needs: ChargingNeeds) -> None:
+        state = self._seen(serial)
+        state.needs = needs
+        after_s = needs.departure_in_s
+        state.departure_s = None if after_s is None else self._clock() + after_s
         self._wake(serial)
 
     def connection_changed(self, serial: str, online: bool) -> None:

@@ -183,6 +183,21 @@ class ChargerDirectory(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ChargingNeeds:
+    """What a car said it needs (OCPP 2.0.1 NotifyEVChargingNeeds, from ISO 15118).
+
+    ``None`` for what it did not say.
+    """
+
+    energy_kwh: float | None = None
+    """The energy it wants (``energyAmount``)."""
+    departure_in_s: float | None = None
+    """Seconds from the message to its departure (``departureTime``)."""
+    ev_max_current_a: float | None = None
+    """Its onboard charger's maximum per phase (``acChargingParameters.evMaxCurrent``)."""
+
+
 class TelemetrySink(Protocol):
     """The control side's live view. Sync, in memory, must not block."""
 
@@ -195,6 +210,10 @@ class TelemetrySink(Protocol):
     def session_started(self, serial: str, transaction_id: str, connector_id: int) -> None: ...
 
     def session_stopped(self, serial: str, transaction_id: str) -> None: ...
+
+    def charging_needs(self, serial: str, needs: ChargingNeeds) -> None:
+        """The car of the charger's present session said what it needs."""
+        ...
 
     def connection_changed(self, serial: str, online: bool) -> None: ...
 

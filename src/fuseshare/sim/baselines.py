@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from fuseshare.ocpp.ports import ChargingNeeds
 from fuseshare.sim.scenario import Scenario
 from fuseshare.sim.virtual_charger import VirtualCharger
 
@@ -72,6 +73,9 @@ class _Baseline:
     def session_stopped(self, serial: str, tx: str) -> None:
         self._sessions.pop(serial, None)
         self._measured.pop(serial, None)
+
+    def charging_needs(self, serial: str, needs: ChargingNeeds) -> None:
+        pass  # the baselines share by arrival or equally, whatever the cars say
 
     def charger_sample(self, serial: str, terminal_a: tuple[float, float, float]) -> None:
         self._measured[serial] = terminal_a

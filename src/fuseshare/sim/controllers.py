@@ -28,7 +28,7 @@ from fuseshare.control.spec import GroupSpec, MemberSpec
 from fuseshare.control.telemetry import ChargerTelemetry
 from fuseshare.meters.hub import MeterHub, MeterSettings
 from fuseshare.meters.simulated import InProcessTransport, SimulatedAmpGuard
-from fuseshare.ocpp.ports import MeterSample, PerPhase
+from fuseshare.ocpp.ports import ChargingNeeds, MeterSample, PerPhase
 from fuseshare.sim.scenario import Scenario
 from fuseshare.sim.virtual_charger import VirtualCharger, VirtualCommands
 
@@ -68,6 +68,7 @@ class Controller(Protocol):
     def status(self, serial: str, status: str) -> None: ...
     def session_started(self, serial: str, tx: str) -> None: ...
     def session_stopped(self, serial: str, tx: str) -> None: ...
+    def charging_needs(self, serial: str, needs: ChargingNeeds) -> None: ...
     def charger_sample(self, serial: str, terminal_a: tuple[float, float, float]) -> None: ...
     async def meter_reading(self, now_s: float, current_a: list[float]) -> None: ...
 
@@ -238,6 +239,10 @@ class LoopController:
     def session_stopped(self, serial: str, tx: str) -> None:
         if self._telemetry is not None:
             self._telemetry.session_stopped(serial, tx)
+
+    def charging_needs(self, serial: str, needs: ChargingNeeds) -> None:
+        if self._telemetry is not None:
+            self._telemetry.charging_needs(serial, needs)
 
     def charger_sample(self, serial: str, terminal_a: tuple[float, float, float]) -> None:
         if self._telemetry is None:

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fuseshare.balancing import ALL_LINES
+from fuseshare.ocpp.ports import ChargingNeeds
 from fuseshare.sim.base_load import base_load_a
 from fuseshare.sim.car import VirtualCar
 from fuseshare.sim.controllers import Controller, LoopController
@@ -192,6 +193,11 @@ class _Run:
             self.ctl.status(s.charger, "Charging")
             self.ctl.session_started(s.charger, plug.tx)
             plug.announced = True
+            if s.tells_needs:
+                self.ctl.charging_needs(
+                    s.charger,
+                    ChargingNeeds(s.energy_kwh, s.depart_s - now_s, s.car_max_current_a),
+                )
 
     def _depart(self, serial: str) -> None:
         plug = self.plugs.pop(serial)

@@ -10,7 +10,9 @@ says where it is, what is wrong and how to fix it (raised as
 Names beyond the contract (all optional): ``group.margin_a``,
 ``group.membership_max_current_a``, charger ``version`` ("1.6"/"2.0.1", used
 by the real-time site), session ``battery_kwh``, ``soc_start``,
-``taper_from_soc``, top-level ``limit_lifetime_s`` (how long a charger applies
+``taper_from_soc``, ``tells_needs`` (the car says its energy and departure, as an
+ISO 15118 car does through OCPP 2.0.1 NotifyEVChargingNeeds; default: top-level
+``cars_tell_needs``, false), top-level ``limit_lifetime_s`` (how long a charger applies
 a dynamic limit without renewal, 120 s), ``charger_meter_interval_s`` (how
 often chargers send their per-phase currents, 10 s like the OCPP side
 configures) and ``description``.
@@ -73,6 +75,8 @@ class SessionSpec:
     soc_start: float | None = None
     """None: chosen so that the requested energy ends at ``taper_from_soc`` when it can."""
     taper_from_soc: float = 0.8
+    tells_needs: bool = False
+    """The car tells its energy and departure when it plugs in (NotifyEVChargingNeeds)."""
 
     @property
     def start_soc(self) -> float:
@@ -221,7 +225,8 @@ def parse_scenario(data: Any, *, source: str = "scenario") -> Scenario:
     chargers = _chargers(e, data.get("chargers"), grid)
     ids = {c.id for c in chargers}
     response = _num(e, data, "ev_response_s", "", default=5.0, low=0.0, high=60.0)
-    sessions = _sessions(e, data.get("sessions", []), ids, duration, chargers, grid)
+    tell = _flag(e, data, "cars_tell_needs", "", default=False)
+    sessions = _sessions(e, data.get("sessions", []), ids, duration, tell)
     faults = _faults(e, data.get("faults", []), ids, duration)
     base_load = _base_load(e, data.get("base_load"), grid)
     lifetime = _num(e, data, "limit_lifetime_s", "", default=120.0, positive=True)
@@ -329,13 +334,20 @@ def _chargers(e: _Errors, data: Any, grid: Grid) -> tuple[ChargerSpec, ...]:
     return tuple(out)
 
 
+def _flag(e: _Errors, data: dict[str, Any], name: str, where: str, *, default: bool) -> bool:
+    value = data.get(name, default)
+    if not isinstance(value, bool):
+        e.add(f"{where}{name}", f"must be true or false, not {json.dumps(value)}")
+        return default
+    return value
+
+
 def _sessions(
     e: _Errors,
     data: Any,
     ids: set[str],
     duration: float,
-    chargers: tuple[ChargerSpec, ...],
-    grid: Grid,
+    tell: bool,
 ) -> tuple[SessionSpec, ...]:
     if not isinstance(data, list):
         e.add("sessions", "must be a list of {charger, arrive_s, depart_s, energy_kwh, ...}")
@@ -383,6 +395,7 @@ def _sessions(
                 battery_kwh=battery,
                 soc_start=soc,
                 taper_from_soc=_num(e, item, "taper_from_soc", w, default=0.8, low=0.1, high=1.0),
+                tells_needs=_flag(e, item, "tells_needs", w, default=tell),
             )
         )
     by_charger: dict[str, list[tuple[float, float, int]]] = {}

@@ -105,6 +105,10 @@ def charger_inputs(draw: st.DrawFn, grid: Grid, cid: str, now_s: float) -> Charg
         measured_a=draw(st.none() | st.tuples(*[currents] * len(wiring))),
         car_phases=draw(st.none() | st.integers(1, 3)),
         car_max_current_a=draw(opt_current),
+        energy_wanted_kwh=draw(
+            st.none() | st.sampled_from([0.0, 0.05, 10.0, 80.0]) | st.floats(-5.0, 200.0)
+        ),
+        departure_s=draw(st.none() | st.floats(now_s - 2000.0, now_s + 86400.0)),
         membership_max_current_a=draw(opt_current),
         setpoint_a=draw(st.sampled_from([0.0, 6.0, 8.0, 16.0, 32.0]) | st.floats(0.0, 40.0)),
         setpoint_since_s=now_s - draw(st.floats(0.0, 1000.0)),
@@ -116,7 +120,7 @@ def charger_inputs(draw: st.DrawFn, grid: Grid, cid: str, now_s: float) -> Charg
 @st.composite
 def sequences(draw: st.DrawFn) -> tuple[int, list[Snapshot]]:
     """A version and 1-5 snapshots of one group at increasing times."""
-    version = draw(st.sampled_from([1, 2, 3, 4]))
+    version = draw(st.sampled_from([1, 2, 3, 4, 5]))
     cfg = draw(group_configs())
     n = draw(st.integers(1, 8))
     now = draw(st.floats(0.0, 1e5))

@@ -22,16 +22,17 @@ from fuseshare.balancing import (
 
 
 def test_registry() -> None:
-    assert newest_version("standard") == 4
-    assert get_algorithm("standard").version == 4
+    assert newest_version("standard") == 5
+    assert get_algorithm("standard").version == 5
     assert get_algorithm("standard", 1).version == 1
     assert [(n, v) for n, v, _ in list_algorithms()] == [
         ("standard", 1),
         ("standard", 2),
         ("standard", 3),
         ("standard", 4),
+        ("standard", 5),
     ]
-    with pytest.raises(UnknownAlgorithmError, match="no version 9; available: 1, 2, 3, 4"):
+    with pytest.raises(UnknownAlgorithmError, match="no version 9; available: 1, 2, 3, 4, 5"):
         get_algorithm("standard", 9)
     with pytest.raises(UnknownAlgorithmError, match="unknown balancing algorithm 'magic'"):
         get_algorithm("magic", 1)
