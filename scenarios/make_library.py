@@ -387,6 +387,17 @@ def library() -> dict[str, dict[str, Any]]:
         ],
         "ev_response_s": 5,
     }
+    # The same evenings with cars that say what they need and when they leave (ISO 15118
+    # through OCPP 2.0.1 NotifyEVChargingNeeds), which version 5 shares by.
+    for name in ("scarce-evening-it", "scarce-evening-tn"):
+        told = f"{name}-15118"
+        out[told] = {
+            **out[name],
+            "name": told,
+            "description": f"{out[name]['description']} Every car tells its energy and "
+            "departure (ISO 15118).",
+            "cars_tell_needs": True,
+        }
     return out
 
 

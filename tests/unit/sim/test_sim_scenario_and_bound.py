@@ -75,6 +75,21 @@ def minimal(**overrides: Any) -> dict[str, Any]:
             },
             "unknown balancing algorithm 'magic'",
         ),
+        ({"cars_tell_needs": "yes"}, 'cars_tell_needs: must be true or false, not "yes"'),
+        (
+            {
+                "sessions": [
+                    {
+                        "charger": "A",
+                        "arrive_s": 0,
+                        "depart_s": 10,
+                        "energy_kwh": 1,
+                        "tells_needs": 1,
+                    }
+                ]
+            },
+            "sessions[0].tells_needs: must be true or false, not 1",
+        ),
         (
             {"group": {"max_current_online_a": "lots", "max_current_offline_a": 5}},
             'group.max_current_online_a: must be a number, not "lots"',
@@ -107,6 +122,9 @@ def test_every_library_scenario_is_valid_and_covers_every_fault_kind() -> None:
     assert {"TN_400_3P", "IT_230_3P"} <= grids
     assert any(len(s.chargers) >= 50 for s in scenarios)
     assert any(len(s.chargers) == 20 and s.max_supply_current_a == 63 for s in scenarios)
+    # Scarce evenings also with cars that tell their needs (ISO 15118), the rest without.
+    assert any(all(x.tells_needs for x in s.sessions) for s in scenarios)
+    assert any(not any(x.tells_needs for x in s.sessions) for s in scenarios)
 
 
 def session(charger: str, energy_kwh: float, phases: int = 3, max_a: float = 32) -> dict[str, Any]:

@@ -188,3 +188,39 @@ def test_jain_index_on_hand_computed_values() -> None:
     assert jain([1.0, 1.0, 1.0]) == 1.0
     assert jain([1.0, 0.0, 0.0, 0.0]) == pytest.approx(0.25)
     assert jain([1.0, 0.5]) == pytest.approx(1.5**2 / (2 * 1.25))
+
+
+def _told(version: int, tell: bool) -> list[float]:
+    """Two one-phase cars on L1 of a TN site, the meter silent (24 A offline budget to
+    share), A wanting 50 kWh and B 5 kWh within 200 s; what they draw at 150 s."""
+    data = scenario(
+        grid="TN_400_3P",
+        duration_s=200,
+        cars_tell_needs=tell,
+        chargers=[
+            {"id": "A", "phases": ["L1", "L2", "L3"], "max_current_a": 32},
+            {"id": "B", "phases": ["L1", "L2", "L3"], "max_current_a": 32},
+        ],
+        sessions=[
+            {
+                "charger": c,
+                "arrive_s": 0,
+                "depart_s": 200,
+                "energy_kwh": kwh,
+                "car_phases": 1,
+                "car_max_current_a": 16,
+            }
+            for c, kwh in (("A", 50), ("B", 5))
+        ],
+        faults=[{"kind": "meter_offline", "from_s": 0, "to_s": 200}],
+    )
+    data["group"]["version"] = version
+    return simulate(parse_scenario(data), LoopController()).trace.car_a[150].tolist()
+
+
+def test_cars_that_tell_their_needs_are_shared_by_them_from_version_5() -> None:
+    """A needs ten times B's current: weights 10 : 1 put A at its car max (16 A) and B
+    at the 8 A left over; told nothing, or version 4, they split 24 A evenly."""
+    assert _told(5, tell=True) == [16.0, 8.0]
+    assert _told(5, tell=False) == [12.0, 12.0]
+    assert _told(4, tell=True) == [12.0, 12.0]
