@@ -60,6 +60,8 @@ class ChargerLive:
     setpoint_a: float | None
     actual_a: tuple[float, ...]
     reason: str
+    needs: str = ""
+    """What the car said it needs, e.g. "car wants 31.4 kWh, leaves in 4 h 05 min"."""
 
 
 @dataclass(frozen=True)

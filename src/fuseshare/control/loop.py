@@ -621,6 +621,7 @@ class GroupLoop:
                         round(actual_by_line[c.charger_id].get(line, 0.0), 2) for line in grid_lines
                     ),
                     reason=a.reason.text if a is not None else "",
+                    needs=_needs_text(c, now_s),
                 )
             )
             if (
@@ -667,3 +668,17 @@ class GroupLoop:
                 },
             )
         )
+
+
+def _needs_text(ch: ChargerInput, now_s: float) -> str:
+    """What a session's car said it needs, for people ("" when it said nothing)."""
+    parts = []
+    if ch.energy_wanted_kwh is not None:
+        parts.append(f"car wants {ch.energy_wanted_kwh:.1f} kWh")
+    if ch.departure_s is not None:
+        left_min = round((ch.departure_s - now_s) / 60.0)
+        if left_min <= 0:
+            parts.append("past the departure it gave")
+        else:
+            parts.append(f"leaves in {left_min // 60} h {left_min % 60:02d} min")
+    return ", ".join(parts)

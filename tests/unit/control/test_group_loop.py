@@ -16,7 +16,7 @@ from fuseshare.control.spec import GroupSpec, MemberSpec
 from fuseshare.control.telemetry import ChargerTelemetry
 from fuseshare.meters.hub import MeterHub, MeterSettings
 from fuseshare.meters.reading import Reading
-from fuseshare.ocpp.ports import MeterSample, PerPhase
+from fuseshare.ocpp.ports import ChargingNeeds, MeterSample, PerPhase
 
 from .fakes import FakeCommands, ManualClock
 
@@ -354,3 +354,24 @@ async def test_a_fresh_sample_is_asked_for_once_the_car_had_time_to_follow_a_cha
     await site.loop.cycle()
     await asyncio.sleep(0)
     assert sorted(site.commands.sample_requests) == ["A", "B"]
+
+
+async def test_what_a_car_says_it_needs_reaches_the_algorithm_and_the_live_view() -> None:
+    """NotifyEVChargingNeeds: 31.4 kWh, leaving in 4 h 05 min, at most 16 A. The loop
+    hands energy, departure (on its own clock) and the car's max to the algorithm and
+    shows the needs beside the reason; when the session ends they are gone."""
+    site = Site()
+    site.car("A", 12.0)
+    site.car("B", 10.0)
+    site.telemetry.charging_needs("A", ChargingNeeds(31.4, 4 * 3600 + 5 * 60, 16.0))
+    await site.settle(cycles=1)
+    a = next(c for c in site.loop.snapshot(site.clock()).chargers if c.charger_id == "A")
+    assert a.energy_wanted_kwh == 31.4 and a.car_max_current_a == 16.0
+    assert a.departure_s == pytest.approx(site.clock() - 11.0 + 4 * 3600 + 5 * 60)
+    live = site.board.latest(1)
+    assert live is not None
+    needs = {c.serial: c.needs for c in live.chargers}
+    assert needs == {"A": "car wants 31.4 kWh, leaves in 4 h 05 min", "B": ""}
+    site.telemetry.session_stopped("A", "tx-A")
+    a = next(c for c in site.loop.snapshot(site.clock()).chargers if c.charger_id == "A")
+    assert (a.energy_wanted_kwh, a.departure_s, a.car_max_current_a) == (None, None, None)

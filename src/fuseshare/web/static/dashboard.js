@@ -62,7 +62,8 @@
       row.querySelector(".setpoint").textContent = fmt(c.setpoint_a);
       row.querySelector(".actual").textContent = c.actual_a.length
         ? c.actual_a.map((a) => Number(a).toFixed(1)).join(" / ") + " A" : "—";
-      row.querySelector(".reason").textContent = c.reason || "—";
+      row.querySelector(".reason").textContent =
+        (c.reason || "—") + (c.needs ? " · " + c.needs : "");
     }
   }
 
