@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fuseshare.control.telemetry import ChargerTelemetry
-from fuseshare.ocpp.ports import MeterSample, PerPhase
+from fuseshare.ocpp.ports import ChargingNeeds, MeterSample, PerPhase
 
 from .fakes import ManualClock
 
@@ -60,3 +60,25 @@ def test_wakes_on_link_status_and_session_changes_but_not_on_samples() -> None:
     assert not state.car_wants_energy
     t.connection_changed("A", False)
     assert state.measured_a is None and not state.samples
+
+
+def test_charging_needs_put_the_departure_on_the_control_clock_until_the_session_stops() -> None:
+    clock = ManualClock(1000.0)
+    t = ChargerTelemetry(clock)
+    woken: list[str] = []
+    t.watch("A", lambda: woken.append("A"))
+    t.session_started("A", "tx1", 1)
+    t.charging_needs("A", ChargingNeeds(30.0, 3600.0, 16.0))
+    clock.advance(600.0)  # the departure stays where the car said, not 3600 s from now
+    state = t.state("A")
+    assert state.needs == ChargingNeeds(30.0, 3600.0, 16.0)
+    assert state.departure_s == 4600.0
+    assert len(woken) == 2  # a car's needs change its share at once
+
+    t.charging_needs("A", ChargingNeeds(25.0, None, None))  # said again, without a departure
+    assert state.departure_s is None
+
+    t.session_stopped("A", "other-tx")  # not this session's end: kept
+    assert state.needs is not None
+    t.session_stopped("A", "tx1")
+    assert state.needs is None and state.departure_s is None
