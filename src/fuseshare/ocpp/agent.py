@@ -21,6 +21,7 @@ from fuseshare.ocpp.connection import CallFailed, OcppConnection
 from fuseshare.ocpp.ports import (
     BootInfo,
     Capabilities,
+    ChargingNeeds,
     MeterSample,
     OcppVersion,
     SessionStart,
@@ -203,6 +204,10 @@ class ChargerAgent:
         self._energy_recorded.pop(stop.transaction_id, None)
         await self.central.directory.stop_session(self.serial, stop)
         self.central.telemetry.session_stopped(self.serial, stop.transaction_id)
+
+    async def charging_needs(self, needs: ChargingNeeds) -> None:
+        # Nothing to store: needs only matter to the control loop, for this session.
+        self.central.telemetry.charging_needs(self.serial, needs)
 
     # -- setup and limits ----------------------------------------------------
 

@@ -34,6 +34,7 @@ from fuseshare.ocpp.framing import BadFrame, error_code_for, parse_frame, peek_c
 from fuseshare.ocpp.ports import (
     BootInfo,
     Capabilities,
+    ChargingNeeds,
     MeterSample,
     OcppVersion,
     SessionStart,
@@ -107,6 +108,11 @@ class ChargerEvents(Protocol):
     async def session_started(self, start: SessionStart) -> str: ...
 
     async def session_stopped(self, stop: SessionStop) -> None: ...
+
+    async def charging_needs(self, needs: ChargingNeeds) -> None:
+        """The car of the present session said what it needs (2.0.1 only);
+        values that made no sense are already left out."""
+        ...
 
 
 class OcppConnection(ChargePoint):  # type: ignore[misc]  # ocpp is untyped

@@ -260,9 +260,12 @@ class SimChargePoint:
         assert self._ws is not None
         await self._ws.send(frame)
 
-    async def call(self, payload: Any) -> Any:
+    async def call(self, payload: Any, *, skip_schema_validation: bool = False) -> Any:
+        """``skip_schema_validation``: send what the schema forbids (for bad-input tests)."""
         assert self._cp is not None
-        return await self._cp.call(payload, suppress=False)
+        return await self._cp.call(
+            payload, suppress=False, skip_schema_validation=skip_schema_validation
+        )
 
     # -- what a charger sends -------------------------------------------------
 

@@ -25,6 +25,7 @@ from fuseshare.ocpp import (
     Capabilities,
     CentralSettings,
     CentralSystem,
+    ChargingNeeds,
     MeterSample,
     SessionStart,
     SessionStop,
@@ -120,6 +121,7 @@ class FakeTelemetry:
     sessions: list[tuple[str, str, str]] = field(default_factory=list)
     connections: list[tuple[str, bool]] = field(default_factory=list)
     control: list[tuple[str, bool, str | None]] = field(default_factory=list)
+    needs: list[tuple[str, ChargingNeeds]] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def meter_sample(self, serial: str, sample: MeterSample) -> None:
@@ -138,6 +140,10 @@ class FakeTelemetry:
 
     def session_stopped(self, serial: str, transaction_id: str) -> None:
         self.sessions.append((serial, transaction_id, "stopped"))
+        self.changed.set()
+
+    def charging_needs(self, serial: str, needs: ChargingNeeds) -> None:
+        self.needs.append((serial, needs))
         self.changed.set()
 
     def connection_changed(self, serial: str, online: bool) -> None:

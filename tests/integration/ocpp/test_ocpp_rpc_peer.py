@@ -52,6 +52,9 @@ async def test_session_profiles_and_failsafe_with_strict_peer(server, peers, pee
         "status"
     ] == "Accepted"
     await peer.cmd("meter", currents=[15.9, 16.1, 16.0], powerW=11000, addWh=2500)
+    if protocol == "ocpp2.0.1":  # 1.6 has no way for the car to say what it needs
+        told = await peer.cmd("needs", energyWh=42000, departureInS=5400, evMaxCurrent=16)
+        assert told == {"status": "Accepted"}
 
     outcome = await server.central.set_limit("RPC-1", 16.0)
     assert outcome.accepted, outcome
@@ -79,6 +82,12 @@ async def test_session_profiles_and_failsafe_with_strict_peer(server, peers, pee
         assert {d["variable"]["name"] for d in data} == {"TxUpdatedMeasurands", "TxUpdatedInterval"}
 
     tel = server.telemetry
+    if protocol == "ocpp2.0.1":
+        [(serial, needs)] = tel.needs
+        assert (serial, needs.energy_kwh, needs.ev_max_current_a) == ("RPC-1", 42.0, 16.0)
+        assert needs.departure_in_s == pytest.approx(5400, abs=3)
+    else:
+        assert tel.needs == []
     samples = [s for serial, s in tel.samples if serial == "RPC-1" and s.current_a.l1 is not None]
     assert samples[-1].current_a.as_tuple() == (15.9, 16.1, 16.0)
     assert samples[-1].energy_wh == 2500.0

@@ -7,8 +7,9 @@
 //                        --password pw --protocol ocpp1.6|ocpp2.0.1
 //
 // Driven over stdin/stdout with JSON lines:
-//   in : {"id": 1, "cmd": "boot" | "status" | "start" | "meter" | "stop" |
+//   in : {"id": 1, "cmd": "boot" | "status" | "start" | "meter" | "needs" | "stop" |
 //          "heartbeat" | "raw" | "limit" | "profiles" | "quit", ...}
+//        ("needs" is 2.0.1 only: NotifyEVChargingNeeds, as an ISO 15118 car makes it)
 //   out: {"id": 1, "ok": true, "result": ...} or {"id": 1, "ok": false, "error": ...}
 //        {"event": "connected" | "call" | "inbound" | "badMessage" |
 //                  "strictValidationFailure" | "closed", ...}
@@ -278,6 +279,17 @@ const commands = {
             eventType: 'Updated', timestamp: iso(Date.now()), triggerReason: 'MeterValuePeriodic', seqNo: seqNo++,
             transactionInfo: { transactionId: txId, chargingState: 'Charging' }, evse: { id: 1, connectorId: 1 },
             meterValue: sampled(currents, powerW, 'Sample.Periodic'),
+        });
+    },
+    async needs({ energyWh, departureInS, evMaxCurrent }) {
+        if (v16) throw new Error('OCPP 1.6 has no NotifyEVChargingNeeds');
+        return cli.call('NotifyEVChargingNeeds', {
+            evseId: 1,
+            chargingNeeds: {
+                requestedEnergyTransfer: 'AC_three_phase',
+                departureTime: iso(Date.now() + departureInS * 1000),
+                acChargingParameters: { energyAmount: energyWh, evMinCurrent: 6, evMaxCurrent, evMaxVoltage: 230 },
+            },
         });
     },
     async stop() {

@@ -8,18 +8,36 @@ neutral records is the 2.0.1 ``evseId``.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from ocpp.routing import after, on
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
 
-from fuseshare.ocpp.connection import CallFailed, OcppConnection
+from fuseshare.ocpp.connection import (
+    CallFailed,
+    ChargerEvents,
+    ConnectionLimits,
+    OcppConnection,
+    Transport,
+)
 from fuseshare.ocpp.framing import format_ts, parse_ts
 from fuseshare.ocpp.metering import BALANCING_MEASURANDS, RawValue, build_sample
-from fuseshare.ocpp.ports import BootInfo, Capabilities, RateUnit, SessionStart, SessionStop
+from fuseshare.ocpp.ports import (
+    BootInfo,
+    Capabilities,
+    ChargingNeeds,
+    RateUnit,
+    SessionStart,
+    SessionStop,
+)
 from fuseshare.ocpp.profiles import CompositeSchedule, ProfileSpec, SchedulePeriod
+from fuseshare.ocpp.ratelimit import ThrottledLog
+
+log = logging.getLogger("fuseshare.ocpp")
 
 SMART_CHARGING = "SmartChargingCtrlr"
 CAPABILITY_VARIABLES: tuple[tuple[str, str, str | None], ...] = (
@@ -32,6 +50,11 @@ CAPABILITY_VARIABLES: tuple[tuple[str, str, str | None], ...] = (
     ("SampledDataCtrlr", "TxUpdatedInterval", None),
 )
 _remote_start_ids = itertools.count(1)
+
+MAX_NEEDS_ENERGY_KWH = 1000.0
+"""More than any car's battery holds: a larger ``energyAmount`` is a unit error or garbage."""
+MAX_EV_CURRENT_A = 1000.0
+"""Beyond any AC onboard charger and cable."""
 
 
 def raw_values(sampled: Iterable[dict[str, Any]]) -> list[RawValue]:
@@ -88,6 +111,58 @@ def capabilities_from(results: Iterable[dict[str, Any]]) -> Capabilities:
     )
 
 
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def charging_needs_from(needs: dict[str, Any], now: datetime) -> tuple[ChargingNeeds, list[str]]:
+    """A NotifyEVChargingNeeds ``chargingNeeds`` (snake_case keys) as :class:`ChargingNeeds`,
+    and what was left out of it and why.
+
+    The schema only says "integer": a value no car can mean (negative or absurd energy,
+    a current of 0 or beyond any cable, a departure that is no date) is left out
+    rather than steer how the fuse is shared; the rest of the message still counts.
+    A departure in the past is kept (the algorithm floors it). DC parameters carry no
+    per-phase AC current, so ``ev_max_current_a`` comes from the AC parameters only.
+    """
+    problems: list[str] = []
+    ac: dict[str, Any] = needs.get("ac_charging_parameters") or {}
+    dc: dict[str, Any] = needs.get("dc_charging_parameters") or {}
+
+    energy_kwh = None
+    energy_wh = ac.get("energy_amount", dc.get("energy_amount"))
+    if energy_wh is not None:
+        kwh = _number(energy_wh) / 1000.0
+        if 0.0 <= kwh <= MAX_NEEDS_ENERGY_KWH:  # False for NaN too
+            energy_kwh = kwh
+        else:
+            problems.append(
+                f"energyAmount {energy_wh!r} Wh (not within 0..{MAX_NEEDS_ENERGY_KWH:g} kWh)"
+            )
+
+    departure_in_s = None
+    departure = needs.get("departure_time")
+    if departure is not None:
+        try:
+            departure_in_s = (parse_ts(str(departure)) - now).total_seconds()
+        except (ValueError, OverflowError):
+            problems.append(f"departureTime {departure!r} (not a date-time)")
+
+    ev_max_current_a = None
+    max_a = ac.get("ev_max_current")
+    if max_a is not None:
+        amps = _number(max_a)
+        if 0.0 < amps <= MAX_EV_CURRENT_A:
+            ev_max_current_a = amps
+        else:
+            problems.append(f"evMaxCurrent {max_a!r} A (not within 0..{MAX_EV_CURRENT_A:g} A)")
+
+    return ChargingNeeds(energy_kwh, departure_in_s, ev_max_current_a), problems
+
+
 def profile_payload(spec: ProfileSpec) -> dict[str, Any]:
     """A ProfileSpec as a 2.0.1 ChargingProfileType (snake_case keys)."""
     schedule: dict[str, Any] = {
@@ -123,6 +198,17 @@ class V201Connection(OcppConnection):
     _ocpp_version = "2.0.1"
     _call = call
     _call_result = call_result
+
+    def __init__(
+        self,
+        serial: str,
+        transport: Transport,
+        events: ChargerEvents,
+        limits: ConnectionLimits = ConnectionLimits(),
+    ) -> None:
+        super().__init__(serial, transport, events, limits)
+        # Its own throttle: a car that keeps sending nonsense must not hide bad frames.
+        self._needs_log = ThrottledLog(log, limits.log_every_s)
 
     # -- from the charger ----------------------------------------------------
 
@@ -239,6 +325,22 @@ class V201Connection(OcppConnection):
         return call_result.TransactionEvent(
             id_token_info={"status": "Accepted" if accepted else "Invalid"}
         )
+
+    @on(Action.notify_ev_charging_needs)
+    async def on_notify_ev_charging_needs(
+        self, evse_id: int, charging_needs: dict[str, Any], **kwargs: Any
+    ) -> call_result.NotifyEVChargingNeeds:
+        # Accepted: we act on the needs (they steer the sharing) but send no schedule back.
+        needs, problems = charging_needs_from(charging_needs, self.events.now())
+        if problems:
+            self._needs_log.warning(
+                "%s: NotifyEVChargingNeeds on EVSE %s: left out %s",
+                self.serial,
+                evse_id,
+                "; ".join(problems),
+            )
+        await self.events.charging_needs(needs)
+        return call_result.NotifyEVChargingNeeds(status="Accepted")
 
     @on(Action.notify_event)
     def on_notify_event(self, **kwargs: Any) -> call_result.NotifyEvent:

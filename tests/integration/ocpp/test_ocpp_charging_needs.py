@@ -1,0 +1,92 @@
+"""OCPP 2.0.1 NotifyEVChargingNeeds over real sockets: what a car says reaches telemetry,
+and what no car can mean does not."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from ocpp.exceptions import OCPPError
+from ocpp.v201 import call as call201
+
+from fuseshare.ocpp import ChargingNeeds
+
+
+def needs_call(**charging_needs: object) -> call201.NotifyEVChargingNeeds:
+    return call201.NotifyEVChargingNeeds(
+        evse_id=1, charging_needs={"requested_energy_transfer": "AC_three_phase", **charging_needs}
+    )
+
+
+def ac(energy_wh: object, max_a: object) -> dict[str, object]:
+    return {
+        "energy_amount": energy_wh,
+        "ev_min_current": 6,
+        "ev_max_current": max_a,
+        "ev_max_voltage": 230,
+    }
+
+
+async def test_a_cars_needs_reach_telemetry_and_are_accepted(server):
+    server.directory.add("NEEDS-1", "pw")
+    tel = server.telemetry
+    async with server.sim("NEEDS-1", "2.0.1") as cp:
+        await cp.boot()
+        await cp.start_transaction(1, "TAG")
+        departure = cp.now() + timedelta(hours=2)
+        answer = await cp.call(
+            needs_call(departure_time=departure.isoformat(), ac_charging_parameters=ac(30_500, 16))
+        )
+        assert answer.status == "Accepted"
+
+    (serial, needs), *_ = tel.needs
+    assert serial == "NEEDS-1" and len(tel.needs) == 1
+    assert needs.energy_kwh == 30.5 and needs.ev_max_current_a == 16.0
+    assert needs.departure_in_s == pytest.approx(7200, abs=3)
+
+
+async def test_values_no_car_can_mean_are_left_out_and_the_connection_lives(server, caplog):
+    server.directory.add("NEEDS-3", "pw")
+    tel = server.telemetry
+    caplog.set_level(logging.WARNING, logger="fuseshare.ocpp")
+    async with server.sim("NEEDS-3", "2.0.1") as cp:
+        await cp.boot()
+        await cp.start_transaction(1, "TAG")
+        departure = cp.now() + timedelta(minutes=30)
+        bad = [
+            # negative energy, no current: the departure still counts
+            needs_call(departure_time=departure.isoformat(), ac_charging_parameters=ac(-5000, 0)),
+            # absurd energy and current; a departure that is no date
+            needs_call(departure_time="soon", ac_charging_parameters=ac(2_000_000, 5000)),
+        ]
+        for payload in bad:
+            assert (await cp.call(payload)).status == "Accepted"
+        # DC: the energy counts, its current is no per-phase AC current.
+        dc = needs_call(
+            requested_energy_transfer="DC",
+            dc_charging_parameters={
+                "energy_amount": 40_000,
+                "ev_max_current": 200,
+                "ev_max_voltage": 800,
+            },
+        )
+        assert (await cp.call(dc)).status == "Accepted"
+        # NaN is no integer: the library's schema check refuses it before our handler.
+        with pytest.raises(OCPPError):
+            await cp.call(
+                needs_call(ac_charging_parameters=ac(float("nan"), 16)), skip_schema_validation=True
+            )
+        assert await cp.heartbeat()
+        assert cp.connected
+
+    got = [needs for serial, needs in tel.needs if serial == "NEEDS-3"]
+    assert len(got) == 3
+    assert got[0].energy_kwh is None and got[0].ev_max_current_a is None
+    assert got[0].departure_in_s == pytest.approx(1800, abs=3)
+    assert got[1] == ChargingNeeds(None, None, None)
+    assert got[2] == ChargingNeeds(40.0, None, None)
+    warnings = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
+    # One line says what was wrong; the second bad message within the minute is throttled.
+    assert len(warnings) == 1
+    assert "energyAmount -5000" in warnings[0] and "evMaxCurrent 0" in warnings[0]
