@@ -369,6 +369,40 @@ class SimChargePoint:
         self.state.transactions[connector_id] = tx
         return tx
 
+    async def send_charging_needs(
+        self,
+        connector_id: int,
+        *,
+        energy_kwh: float,
+        departure: datetime | None,
+        ev_max_current_a: float,
+        car_phases: int = 3,
+    ) -> str | None:
+        """NotifyEVChargingNeeds, as a 2.0.1 charger sends it when an ISO 15118 car has
+        said what it needs (right after the transaction started); returns the answer.
+
+        OCPP 1.6 has no such message: a 1.6 charger sends nothing and returns ``None``.
+        """
+        if self.settings.version == "1.6":
+            return None
+        needs: dict[str, Any] = {
+            "requested_energy_transfer": {1: "AC_single_phase", 2: "AC_two_phase"}.get(
+                car_phases, "AC_three_phase"
+            ),
+            "ac_charging_parameters": {
+                "energy_amount": round(energy_kwh * 1000.0),
+                "ev_min_current": 6,
+                "ev_max_current": round(ev_max_current_a),
+                "ev_max_voltage": round(NOMINAL_VOLTAGE_V),
+            },
+        }
+        if departure is not None:
+            needs["departure_time"] = _ts(departure)
+        result = await self.call(
+            call201.NotifyEVChargingNeeds(charging_needs=needs, evse_id=connector_id)
+        )
+        return str(result.status)
+
     async def send_meter_values(
         self,
         connector_id: int,

@@ -26,6 +26,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fuseshare.balancing import ALL_LINES, Grid, Line, line_factors
@@ -58,6 +59,9 @@ class Visit:
     car_max_current_a: float
     index: int = -1
     """The session's index in its scenario (-1 for the demo's endless schedule)."""
+    tells_needs: bool = False
+    """The car says its energy and departure (ISO 15118): a 2.0.1 charger passes them on
+    with NotifyEVChargingNeeds; a 1.6 charger cannot."""
 
 
 def demo_schedule(serials: list[str], *, seed: int, hours: float = 24.0) -> dict[str, list[Visit]]:
@@ -242,6 +246,15 @@ class RealtimeSite:
         )
         await self._status(st, "Preparing")
         await st.cp.start_transaction(1, id_tag=f"CAR-{st.spec.serial[-4:]}")
+        if visit.tells_needs:
+            stays_s = visit.arrive_s + visit.stay_s - (now_s - self.started_s)
+            await st.cp.send_charging_needs(
+                1,
+                energy_kwh=visit.energy_kwh,
+                departure=st.cp.now() + timedelta(seconds=stays_s),
+                ev_max_current_a=visit.car_max_current_a,
+                car_phases=visit.car_phases,
+            )
         await self._status(st, "Charging")
         st.next_sample_s = now_s + 1.0
 

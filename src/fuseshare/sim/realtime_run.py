@@ -226,6 +226,7 @@ async def simulate_realtime_async(
                 s.car_phases,
                 s.car_max_current_a,
                 index=k,
+                tells_needs=s.tells_needs,
             )
         )
     recorder = _Recorder(scenario, trace, runtime.board, group_id)

@@ -4,13 +4,16 @@ and what no car can mean does not."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 import pytest
 from ocpp.exceptions import OCPPError
 from ocpp.v201 import call as call201
 
+from fuseshare.balancing import Grid
 from fuseshare.ocpp import ChargingNeeds
+from fuseshare.sim.realtime import RealtimeSite, SiteCharger, Visit
 
 
 def needs_call(**charging_needs: object) -> call201.NotifyEVChargingNeeds:
@@ -44,6 +47,17 @@ async def test_a_cars_needs_reach_telemetry_and_are_accepted(server):
     assert serial == "NEEDS-1" and len(tel.needs) == 1
     assert needs.energy_kwh == 30.5 and needs.ev_max_current_a == 16.0
     assert needs.departure_in_s == pytest.approx(7200, abs=3)
+
+
+async def test_a_16_charger_cannot_tell_needs_and_sends_nothing(server):
+    server.directory.add("NEEDS-2", "pw")
+    async with server.sim("NEEDS-2", "1.6") as cp:
+        await cp.boot()
+        await cp.start_transaction(1, "TAG")
+        sent = await cp.send_charging_needs(1, energy_kwh=10, departure=None, ev_max_current_a=16)
+        assert sent is None
+        await cp.heartbeat()
+    assert server.telemetry.needs == []
 
 
 async def test_values_no_car_can_mean_are_left_out_and_the_connection_lives(server, caplog):
@@ -90,3 +104,38 @@ async def test_values_no_car_can_mean_are_left_out_and_the_connection_lives(serv
     # One line says what was wrong; the second bad message within the minute is throttled.
     assert len(warnings) == 1
     assert "energyAmount -5000" in warnings[0] and "evMaxCurrent 0" in warnings[0]
+
+
+class _NoMeter:
+    async def send(self, serial: str, payload: bytes) -> None:
+        pass
+
+
+async def test_the_realtime_site_passes_on_what_its_cars_say_on_2_0_1_only(server):
+    """The virtual site behind ``simulate --realtime`` and ``demo``: a car that tells its
+    needs makes a 2.0.1 charger send them after the session started; a 1.6 one cannot."""
+    for serial in ("RT-201", "RT-16"):
+        server.directory.add(serial, "pw")
+    tel = server.telemetry
+    visit = Visit(0.0, 3600.0, 20.0, 3, 16.0, tells_needs=True)
+    deadline = time.monotonic() + 20.0
+    site = RealtimeSite(
+        base_url=server.base_url,
+        chargers=[
+            SiteCharger("RT-201", "pw", ("L1", "L2", "L3"), version="2.0.1"),
+            SiteCharger("RT-16", "pw", ("L1", "L2", "L3"), version="1.6"),
+        ],
+        grid=Grid.TN_400_3P,
+        meter_serial="AG-RT",
+        transport=_NoMeter(),
+        visits={"RT-201": [visit], "RT-16": [visit]},
+        base_load=lambda _t: [0.0, 0.0, 0.0],
+        should_stop=lambda: len(tel.sessions) >= 2 or time.monotonic() > deadline,
+    )
+    await site.run()
+
+    assert {serial for serial, _, what in tel.sessions if what == "started"} == {"RT-201", "RT-16"}
+    [(serial, needs)] = tel.needs
+    assert serial == "RT-201"
+    assert (needs.energy_kwh, needs.ev_max_current_a) == (20.0, 16.0)
+    assert needs.departure_in_s == pytest.approx(3600, abs=5)
