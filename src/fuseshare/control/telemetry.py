@@ -40,6 +40,8 @@ class ChargerLiveState:
     """What the present session's car said it needs, if it did."""
     departure_s: float | None = None
     """Its departure on the control clock (from ``needs.departure_in_s``)."""
+    needs_session: str | None = None
+    """The session running when the needs were told (None: told before its start)."""
 
     def sample_as_of(self, at_s: float) -> tuple[float, tuple[float, float, float]] | None:
         """(when, currents) of the sample that best describes the charger at ``at_s``:
@@ -131,7 +133,13 @@ class ChargerTelemetry:
             self._wake(serial)
 
     def session_started(self, serial: str, transaction_id: str, connector_id: int) -> None:
-        self._seen(serial).session_id = transaction_id
+        state = self._seen(serial)
+        if state.needs_session not in (None, transaction_id):
+            # Told during another session whose stop we never heard: not this car's.
+            state.needs = state.departure_s = state.needs_session = None
+        elif state.needs is not None:
+            state.needs_session = transaction_id  # told just before it started
+        state.session_id = transaction_id
         self._wake(serial)
 
     def session_stopped(self, serial: str, transaction_id: str) -> None:
@@ -140,12 +148,14 @@ class ChargerTelemetry:
             state.session_id = None
             state.measured_a = None
             state.samples.clear()
-            state.needs = state.departure_s = None
+            state.needs = state.departure_s = state.needs_session = None
         self._wake(serial)
 
     def charging_needs(self, serial: str, needs: ChargingNeeds) -> None:
         state = self._seen(serial)
         state.needs = needs
+        # ISO 15118 may tell its needs before the transaction starts (the next session's).
+        state.needs_session = state.session_id
         after_s = needs.departure_in_s
         state.departure_s = None if after_s is None else self._clock() + after_s
         self._wake(serial)

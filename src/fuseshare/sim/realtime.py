@@ -66,17 +66,22 @@ class Visit:
 
 def demo_schedule(serials: list[str], *, seed: int, hours: float = 24.0) -> dict[str, list[Visit]]:
     """Visits per charger: most chargers get a car within the first minute, then cars come
-    and go every few minutes, so a newcomer sees arrivals, sharing and rotation at once."""
+    and go every few minutes, so a newcomer sees arrivals, sharing and rotation at once,
+    and on 2.0.1 chargers what some cars say they need."""
     rng = random.Random(seed)
     out: dict[str, list[Visit]] = {}
     cars = [(1, 32.0), (3, 16.0), (1, 16.0), (3, 32.0)]
     for k, serial in enumerate(serials):
-        visits = []
+        visits: list[Visit] = []
         t = 3.0 + 9.0 * k if k % 3 != 2 else 60.0 + 40.0 * k
         while t < hours * 3600:
             phases, max_a = cars[rng.randrange(len(cars))]
             stay = rng.uniform(6, 25) * 60
-            visits.append(Visit(t, stay, round(rng.uniform(8, 40), 1), phases, max_a))
+            # Every other car says what it needs (ISO 15118); 2.0.1 chargers pass it on.
+            told = len(visits) % 2 == 0
+            visits.append(
+                Visit(t, stay, round(rng.uniform(8, 40), 1), phases, max_a, tells_needs=told)
+            )
             t += stay + rng.uniform(1, 6) * 60
         out[serial] = visits
     return out

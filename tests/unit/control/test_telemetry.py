@@ -82,3 +82,16 @@ def test_charging_needs_put_the_departure_on_the_control_clock_until_the_session
     assert state.needs is not None
     t.session_stopped("A", "tx1")
     assert state.needs is None and state.departure_s is None
+
+
+def test_needs_told_before_the_transaction_starts_are_its_own_but_never_the_next_cars() -> None:
+    """ISO 15118 tells its needs before power flows, which may be before the charger
+    starts the transaction: those are kept for it. Needs told during a session whose
+    stop was lost (the link dropped at the end) must not carry over to the next car."""
+    t = ChargerTelemetry(ManualClock(0.0))
+    t.charging_needs("A", ChargingNeeds(20.0, 3600.0, 16.0))
+    t.session_started("A", "tx1", 1)
+    assert t.state("A").needs == ChargingNeeds(20.0, 3600.0, 16.0)
+    t.session_started("A", "tx2", 1)  # tx1's stop never arrived
+    state = t.state("A")
+    assert state.needs is None and state.departure_s is None
