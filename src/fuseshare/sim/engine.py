@@ -196,7 +196,12 @@ class _Run:
             if s.tells_needs:
                 self.ctl.charging_needs(
                     s.charger,
-                    ChargingNeeds(s.energy_kwh, s.depart_s - now_s, s.car_max_current_a),
+                    ChargingNeeds(
+                        s.energy_kwh,
+                        # now_s is on the virtual clock (an epoch); the scenario counts from 0.
+                        s.depart_s - (now_s - ORIGIN_EPOCH_S),
+                        s.car_max_current_a,
+                    ),
                 )
 
     def _depart(self, serial: str) -> None:

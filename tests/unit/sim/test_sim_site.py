@@ -190,12 +190,17 @@ def test_jain_index_on_hand_computed_values() -> None:
     assert jain([1.0, 0.5]) == pytest.approx(1.5**2 / (2 * 1.25))
 
 
-def _told(version: int, tell: bool) -> list[float]:
+def _told(
+    version: int,
+    tell: bool,
+    wants_kwh: tuple[float, float] = (50, 5),
+    leave_s: tuple[int, int] = (200, 200),
+) -> list[float]:
     """Two one-phase cars on L1 of a TN site, the meter silent (24 A offline budget to
-    share), A wanting 50 kWh and B 5 kWh within 200 s; what they draw at 150 s."""
+    share), by default A wanting 50 kWh and B 5 kWh within 200 s; what they draw at 150 s."""
     data = scenario(
         grid="TN_400_3P",
-        duration_s=200,
+        duration_s=max(leave_s),
         cars_tell_needs=tell,
         chargers=[
             {"id": "A", "phases": ["L1", "L2", "L3"], "max_current_a": 32},
@@ -205,14 +210,14 @@ def _told(version: int, tell: bool) -> list[float]:
             {
                 "charger": c,
                 "arrive_s": 0,
-                "depart_s": 200,
+                "depart_s": leave,
                 "energy_kwh": kwh,
                 "car_phases": 1,
                 "car_max_current_a": 16,
             }
-            for c, kwh in (("A", 50), ("B", 5))
+            for c, kwh, leave in zip("AB", wants_kwh, leave_s, strict=True)
         ],
-        faults=[{"kind": "meter_offline", "from_s": 0, "to_s": 200}],
+        faults=[{"kind": "meter_offline", "from_s": 0, "to_s": max(leave_s)}],
     )
     data["group"]["version"] = version
     return simulate(parse_scenario(data), LoopController()).trace.car_a[150].tolist()
@@ -224,3 +229,11 @@ def test_cars_that_tell_their_needs_are_shared_by_them_from_version_5() -> None:
     assert _told(5, tell=True) == [16.0, 8.0]
     assert _told(5, tell=False) == [12.0, 12.0]
     assert _told(4, tell=True) == [12.0, 12.0]
+
+
+def test_a_car_leaving_sooner_gets_more_from_version_5() -> None:
+    """Both want 2 kWh; A leaves at 1000 s, B at 10 000 s. Needed: 2000 Wh x 3600 s/h /
+    1000 s / 230 V = 31 A for A, 3.1 A for B: weights 10 : 1 put A at its car max (16 A)
+    and B at the 8 A left. (Departures read on the wrong clock once made both look gone
+    already, and they split 24 A evenly.)"""
+    assert _told(5, tell=True, wants_kwh=(2, 2), leave_s=(1000, 10_000)) == [16.0, 8.0]
