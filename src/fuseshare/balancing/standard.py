@@ -195,9 +195,10 @@ class Features(NamedTuple):
     shares_by_needs: bool = False
     """Sessions whose cars said what they want and when they leave
     (``ChargerInput.energy_wanted_kwh``, ``departure_s``) are shared by that: rotation
-    ranks every session by the fraction of its wanted energy drawn so far, and each
-    session's share grows with the current it needs to get the rest by its departure.
-    Sessions that said nothing count as wanting what the others want on average."""
+    ranks every session by the fraction of its wanted energy it will have had by its
+    departure on an average share from now on, and each session's share grows with the
+    current it needs to get the rest by its departure (:func:`_weigh_by_needs`).
+    Sessions that said nothing count as the middle one of those that did."""
 
 
 class _Budget(NamedTuple):
@@ -688,49 +689,65 @@ longer than it said must not claim the whole group."""
 def _weigh_by_needs(candidates: list[_Candidate], grid: Grid, now_s: float) -> list[_Candidate]:
     """Re-rank and re-weigh sessions by what their cars said they need.
 
-    Rotation (the third part of the order key) becomes the fraction of the wanted energy
-    drawn so far, per unit of priority; water-filling weights become the priority times
-    the current a session needs to get the rest of its energy by its departure, over
-    the middle such need among the sessions that told it (so a session that told
-    nothing, or only its energy, shares as an average one). Told nothing at all: the
-    ranking and weights of :data:`Features.served_by_energy` stay.
+    Rotation (the third part of the order key) becomes the fraction of its wanted energy
+    a session will have had by its departure if from now on it gets the average session's
+    share (the power offered now over the sessions), per unit of priority: a car that
+    leaves soon has fewer turns ahead, so it goes before one equally served that stays
+    the night. Water-filling weights become the priority times the current a session
+    needs to get the rest of its energy by its departure, over the middle such need
+    among the sessions that told it. A session that told nothing (or no departure)
+    counts as the middle told one in what it lacks. Told nothing at all: the ranking and
+    weights of :data:`Features.served_by_energy` stay.
     """
     wants: list[float | None] = []
     needs: list[float | None] = []
+    lefts: list[float | None] = []
+    offered = 0.0
     for c in candidates:
         ch = c.charger
+        phases = ch.car_phases if ch.car_phases is not None else c.session.car_phases
+        per_a = _power(grid, ch.wiring, phases)
+        if ch.setpoint_a > 0.0:
+            offered += ch.setpoint_a * per_a
+        dep = ch.departure_s
+        left = max(0.0, dep - now_s) if dep is not None and math.isfinite(dep) else None
+        lefts.append(left)
         wanted = ch.energy_wanted_kwh
-        if wanted is None or not wanted > 0.0 or not math.isfinite(wanted):
+        if wanted is None or not 0.0 < wanted < math.inf:  # NaN fails too
             wants.append(None)
             needs.append(None)
             continue
         wanted_as = wanted * _AS_PER_KWH
         wants.append(wanted_as)
-        dep = ch.departure_s
-        if dep is None or not math.isfinite(dep):
+        if left is None or per_a <= 0.0:
             needs.append(None)
             continue
-        left_s = max(dep - now_s, NEEDS_HORIZON_FLOOR_S)
         rest_as = max(0.0, wanted_as - c.session.served_as)
-        phases = ch.car_phases if ch.car_phases is not None else c.session.car_phases
-        per_a = _power(grid, ch.wiring, phases)
-        needs.append(rest_as / left_s / per_a if per_a > 0.0 else None)
-    told_wants = sorted(w for w in wants if w is not None)
-    if not told_wants:
+        needs.append(rest_as / max(left, NEEDS_HORIZON_FLOOR_S) / per_a)
+    ref_want = _middle(wants)
+    if ref_want == 0.0:
         return candidates
-    ref_want = told_wants[len(told_wants) // 2]
-    told_needs = sorted(n for n in needs if n is not None)
-    ref_need = told_needs[len(told_needs) // 2] if told_needs else 0.0
+    ref_need = _middle(needs)
+    ref_left = _middle(lefts)
+    rate = offered / len(candidates)
     out: list[_Candidate] = []
-    for c, want, need in zip(candidates, wants, needs, strict=True):
+    for c, want, need, left in zip(candidates, wants, needs, lefts, strict=True):
         share = c.weight
         if need is not None and ref_need > 0.0:
             share = max(1e-3, c.weight * need / ref_need)
         group, wanting, _served, cid = c.order_key
-        key = (group, wanting, c.session.served_as / ((want or ref_want) * c.weight), cid)
+        # What it will have had by its departure if it gets an average share from now on.
+        projected = c.session.served_as + rate * (ref_left if left is None else left)
+        key = (group, wanting, projected / ((want or ref_want) * c.weight), cid)
         fill = _new(FillItem, (share, c.lo_a, c.hi_a, c.factors))
         out.append(c._replace(weight=share, order_key=key, fill=fill))
     return out
+
+
+def _middle(values: list[float | None]) -> float:
+    """The middle (upper middle of an even count) of the known values; 0 when none."""
+    known = sorted(v for v in values if v is not None)
+    return known[len(known) // 2] if known else 0.0
 
 
 def _hold_increases(

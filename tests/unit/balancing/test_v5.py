@@ -116,3 +116,26 @@ def test_without_needs_version_5_is_version_4(case: tuple[int, list]) -> None:
             out[version] = result.allocation
         assert out[5].chargers == out[4].chargers
         assert out[5].lines == out[4].lines
+
+
+def test_a_car_leaving_sooner_goes_before_one_equally_served_that_stays() -> None:
+    """12 A offline budget, min 6 A: two sessions can run. C runs at 6 A (said nothing,
+    has had nothing); A and B are paused, each has had 10 000 A·s of the same 9.2 kWh
+    (144 000 A·s); A leaves in 10 000 s, B in 2000 s. The average share ahead is 6 A
+    over 3 sessions = 2 per s, so by their departures A would have 30 000 and B 14 000;
+    C counts as leaving at the upper middle (10 000 s): 20 000 of the middle want.
+    Order B, C, A: B starts, A waits. Ranked by what they had so far, A and B tie and A
+    goes first by name."""
+    a, b = _wants("A", 9.2, departure_s=10_000.0), _wants("B", 9.2, departure_s=2000.0)
+    c = charger("C", "L1", car_phases=1, setpoint_a=6.0)
+    state = AlgorithmState(
+        now_s=-10.0,
+        sessions={
+            "A": SessionState("s-A", False, -5000.0, 10_000.0),
+            "B": SessionState("s-B", False, -5000.0, 10_000.0),
+            "C": SessionState("s-C", True, -5000.0, 0.0),
+        },
+    )
+    allocation, _ = run(config(TN1, offline=12.0, meter=False), [a, b, c], version=5, state=state)
+    got = {x.charger_id: x.current_a for x in allocation.chargers}
+    assert got == {"A": 0.0, "B": 6.0, "C": 6.0}
