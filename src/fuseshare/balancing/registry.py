@@ -82,8 +82,9 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
         description=(
             "Version 4, sharing by what the cars say they need where they say it (energy "
             "and departure, ISO 15118 through OCPP 2.0.1 NotifyEVChargingNeeds): paused "
-            "sessions rotate by the fraction of their wanted energy they have had, and "
-            "shares grow with the current a car needs to be done by its departure."
+            "sessions rotate by the share of their wanted energy they will have had by "
+            "their departure (cars leaving soon first), and shares grow with the current "
+            "a car needs to be done by its departure. Without needs it is version 4."
         ),
     ),
 }

@@ -1,4 +1,4 @@
-"""The "standard" algorithm, versions 1 to 4.
+"""The "standard" algorithm, versions 1 to 5.
 
 One cycle, for a snapshot taken at ``now_s``:
 
@@ -55,6 +55,13 @@ minima of the sessions before it), and the shares on its lines are sized on that
 :func:`_room_for_starts`): a start admitted on a noisy reading used to cut everyone
 for a car that could not start, or to wait for good for a release the others' shares
 never left.
+
+Version 5 (``shares_by_needs``, :func:`_weigh_by_needs`) shares by what cars say they
+need where they say it (energy and departure: ISO 15118 through OCPP 2.0.1
+NotifyEVChargingNeeds): paused sessions rotate by the share of their wanted energy
+they will have had by their departure, and water-filling weights follow the current
+each needs to be done by then. Fairness is scored over delivered/requested energy, and
+a car that leaves soon has fewer turns ahead. Without needs it is version 4.
 
 Invariants (tested with hypothesis): on every line, the sessions' load plus the
 reservations never exceeds the line's limit; every session's current is 0 or
