@@ -159,6 +159,17 @@ async def test_load_step_meter_outage_charger_loss_and_restart(tmp_path: Path) -
             what="A gets limits from the restarted server",
         )
         assert a.effective_limit_a() <= 9.0 + 1e-6  # still the oven on L1: no more than before
+        # A's car kept charging through the restart: its session is resumed, not forgotten
+        # (it once sat at 0 A, "no session", until it would have been plugged in again).
+        resumed = runtime.supervisor.loops[group_id]
+        await eventually(
+            lambda: (
+                resumed.last_allocation is not None
+                and resumed.last_allocation.by_id()["E2E-A"].current_a >= 6.0
+            ),
+            what="A's session goes on after the restart",
+        )
+        await eventually(lambda: site.cars["E2E-A"].drawing_a >= 6.0, what="car A charges again")
     finally:
         await site.stop()
         for sim in (a, b):

@@ -229,6 +229,22 @@ class StoreChargerDirectory:
 
         await asyncio.to_thread(work)
 
+    async def open_session(self, serial: str) -> tuple[str, int] | None:
+        def work() -> tuple[str, int] | None:
+            with self._ctx.unit() as s:
+                row = s.scalar(
+                    select(ChargingSession)
+                    .join(Charger, Charger.id == ChargingSession.charger_id)
+                    .where(Charger.serial == serial, ChargingSession.stopped_at.is_(None))
+                    .order_by(ChargingSession.id.desc())
+                    .limit(1)
+                )
+                if row is None or row.transaction_id == "pending":
+                    return None
+                return row.transaction_id, row.connector_id
+
+        return await asyncio.to_thread(work)
+
     async def authorize_tag(self, serial: str, id_tag: str) -> bool:
         def work() -> bool:
             with self._ctx.unit() as s:

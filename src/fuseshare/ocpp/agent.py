@@ -98,6 +98,11 @@ class ChargerAgent:
         self._apply_lock = asyncio.Lock()
         self._seen_recorded: datetime | None = None
         self._energy_recorded: dict[str, datetime] = {}
+        self._session: tuple[str, int] | None = None
+        """(transaction id, connector) of the session telemetry was told of."""
+        self._session_from_store = False
+        """That session was taken from the store at reconnect, and the charger has not
+        yet confirmed it (a message with its transaction id)."""
         self.closed = False
 
     # -- lifecycle -----------------------------------------------------------
@@ -173,14 +178,29 @@ class ChargerAgent:
 
     async def status(self, connector_id: int, status: str, error_code: str | None) -> None:
         self.central.telemetry.connector_status(self.serial, connector_id, status, error_code)
+        if (
+            self._session_from_store
+            and self._session is not None
+            and self._session[1] == connector_id
+            and status == "Available"
+        ):
+            # The car left while we were away and the stop was lost: no session here.
+            log.info("%s: session %s from the store has ended", self.serial, self._session[0])
+            self.central.telemetry.session_stopped(self.serial, self._session[0])
+            self._session, self._session_from_store = None, False
         await self._record(
             "record_status",
             self.central.directory.record_status(self.serial, connector_id, status, error_code),
         )
 
     async def meter_sample(self, sample: MeterSample) -> None:
-        self.central.telemetry.meter_sample(self.serial, sample)
         tx = sample.transaction_id
+        if tx is not None:
+            if self._session is None or self._session[0] != tx:
+                # A transaction we were not told of: it began before we (re)started.
+                self._resume(tx, sample.connector_id, "its meter values")
+            self._session_from_store = False
+        self.central.telemetry.meter_sample(self.serial, sample)
         if tx is None or sample.energy_wh is None:
             return
         last = self._energy_recorded.get(tx)
@@ -198,16 +218,39 @@ class ChargerAgent:
     async def session_started(self, start: SessionStart) -> str:
         tx = await self.central.directory.start_session(self.serial, start)
         self.central.telemetry.session_started(self.serial, tx, start.connector_id)
+        self._session, self._session_from_store = (tx, start.connector_id), False
         return tx
 
     async def session_stopped(self, stop: SessionStop) -> None:
         self._energy_recorded.pop(stop.transaction_id, None)
         await self.central.directory.stop_session(self.serial, stop)
         self.central.telemetry.session_stopped(self.serial, stop.transaction_id)
+        if self._session is not None and self._session[0] == stop.transaction_id:
+            self._session, self._session_from_store = None, False
+
+    def _resume(self, tx: str, connector_id: int, source: str) -> None:
+        """Tell telemetry of a session that began before this connection (the server
+        restarted, or the link dropped): without it the car counts as gone and is
+        given nothing until it is plugged in again."""
+        log.info("%s: resuming session %s (from %s)", self.serial, tx, source)
+        self.central.telemetry.session_started(self.serial, tx, connector_id)
+        self._session = (tx, connector_id)
 
     async def charging_needs(self, needs: ChargingNeeds) -> None:
         # Nothing to store: needs only matter to the control loop, for this session.
         self.central.telemetry.charging_needs(self.serial, needs)
+
+    async def _resume_from_store(self) -> None:
+        """A session the store holds open is resumed at once, before the charger's next
+        meter values (up to a sample interval): a car still charging keeps its share."""
+        try:
+            found = await self.central.directory.open_session(self.serial)
+        except Exception:
+            log.exception("%s: reading the open session failed", self.serial)
+            return
+        if found is not None and self._session is None:
+            self._resume(found[0], found[1], "the store")
+            self._session_from_store = True
 
     # -- setup and limits ----------------------------------------------------
 
@@ -220,6 +263,7 @@ class ChargerAgent:
         """After connecting: configure sampling, read capabilities, install the
         failsafe profile and whatever limit is still leased."""
         try:
+            await self._resume_from_store()
             await self._configure()
             desired = self.central.desired(self.serial)
             if desired is not None:

@@ -174,6 +174,12 @@ class ChargerDirectory(Protocol):
 
     async def stop_session(self, serial: str, stop: SessionStop) -> None: ...
 
+    async def open_session(self, serial: str) -> tuple[str, int] | None:
+        """The charger's newest session that has not stopped, as (transaction id,
+        connector id); ``None`` when there is none. Read when a charger reconnects: a
+        car that kept charging while the server was away is still in its session."""
+        ...
+
     async def authorize_tag(self, serial: str, id_tag: str) -> bool:
         """Organization policy: accept all, or only tags on its list."""
         ...

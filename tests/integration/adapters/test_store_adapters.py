@@ -59,7 +59,12 @@ async def test_the_charger_directory_keeps_what_chargers_say(workflow: Workflow)
     again = await d.start_session("CH-0001", SessionStart(1, "abc-201", "TAG", 0.0, T0))
     assert tx201 == again == "abc-201"
     await d.session_energy("CH-0001", tx, 4000.0, T0)
+    assert await d.open_session("CH-0001") == ("abc-201", 1)  # the newest open one
+    await d.stop_session("CH-0001", SessionStop("abc-201", 10.0, T0, "EVDisconnected"))
+    assert await d.open_session("CH-0001") == (tx, 1)
     await d.stop_session("CH-0001", SessionStop(tx, 6500.0, T0, "EVDisconnected"))
+    assert await d.open_session("CH-0001") is None
+    assert await d.open_session("CH-9999") is None
     with workflow.ctx.unit() as s:
         c = s.scalar(select(Charger).where(Charger.serial == "CH-0001"))
         assert c is not None

@@ -105,6 +105,14 @@ class FakeDirectory:
         self.sessions.setdefault(stop.transaction_id, {"serial": serial, "start": None})
         self.sessions[stop.transaction_id]["stop"] = stop
 
+    async def open_session(self, serial: str) -> tuple[str, int] | None:
+        open_ = [
+            (tx, v["start"].connector_id)
+            for tx, v in self.sessions.items()
+            if v["serial"] == serial and v["stop"] is None and v["start"] is not None
+        ]
+        return open_[-1] if open_ else None
+
     async def authorize_tag(self, serial: str, id_tag: str) -> bool:
         return self.accept_all_tags or id_tag in self.tags
 

@@ -1,0 +1,56 @@
+"""A car keeps its session when the charger's link or the server goes away mid-charge.
+
+Without resuming, the control loop sees no session on the charger after a reconnect
+and gives the car nothing until it is plugged in again (found with the end-to-end
+restart test: the car sat at 0 A)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+async def _reconnect(cp) -> None:
+    await cp.close()
+    await cp.connect()
+    await cp.boot()
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_an_open_session_in_the_store_is_resumed_at_reconnect(server, version):
+    serial = f"RESUME-{version}"
+    server.directory.add(serial, "pw")
+    tel = server.telemetry
+    async with server.sim(serial, version) as cp:
+        await cp.boot()
+        tx = await cp.start_transaction(1, "TAG")
+        await _reconnect(cp)
+        await tel.wait_for(lambda: tel.sessions.count((serial, tx, "started")) == 2)
+    assert (serial, tx, "stopped") not in tel.sessions
+
+
+async def test_a_transaction_the_store_does_not_know_is_resumed_from_its_meter_values(server):
+    server.directory.add("RESUME-MV", "pw")
+    tel = server.telemetry
+    async with server.sim("RESUME-MV", "1.6") as cp:
+        await cp.boot()
+        tx = await cp.start_transaction(1, "TAG")
+        server.directory.sessions.clear()  # the store lost it (restored from a backup, say)
+        await _reconnect(cp)
+        await cp.heartbeat()
+        assert tel.sessions.count(("RESUME-MV", tx, "started")) == 1
+        await cp.send_meter_values(1, current_a=(10.0, 10.0, 10.0))
+        await tel.wait_for(lambda: tel.sessions.count(("RESUME-MV", tx, "started")) == 2)
+
+
+async def test_a_session_from_the_store_ends_when_the_charger_says_it_is_available(server):
+    """The car left while the server was away and the stop was lost."""
+    server.directory.add("RESUME-GONE", "pw")
+    tel = server.telemetry
+    async with server.sim("RESUME-GONE", "1.6") as cp:
+        await cp.boot()
+        tx = await cp.start_transaction(1, "TAG")
+        cp.state.transactions.clear()  # its stop never reached us
+        await _reconnect(cp)
+        await tel.wait_for(lambda: tel.sessions.count(("RESUME-GONE", tx, "started")) == 2)
+        await cp.send_status(1, "Available")
+        await tel.wait_for(lambda: ("RESUME-GONE", tx, "stopped") in tel.sessions)
