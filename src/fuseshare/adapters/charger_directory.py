@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -19,6 +19,8 @@ from fuseshare.ocpp.ports import (
     AuthStatus,
     BootInfo,
     Capabilities,
+    ChargingNeeds,
+    OpenSession,
     SessionStart,
     SessionStop,
 )
@@ -229,8 +231,8 @@ class StoreChargerDirectory:
 
         await asyncio.to_thread(work)
 
-    async def open_session(self, serial: str) -> tuple[str, int] | None:
-        def work() -> tuple[str, int] | None:
+    async def open_session(self, serial: str) -> OpenSession | None:
+        def work() -> OpenSession | None:
             with self._ctx.unit() as s:
                 row = s.scalar(
                     select(ChargingSession)
@@ -241,9 +243,33 @@ class StoreChargerDirectory:
                 )
                 if row is None or row.transaction_id == "pending":
                     return None
-                return row.transaction_id, row.connector_id
+                return OpenSession(
+                    row.transaction_id,
+                    row.connector_id,
+                    row.energy_wanted_kwh,
+                    row.departure_at,
+                    row.ev_max_current_a,
+                )
 
         return await asyncio.to_thread(work)
+
+    async def session_needs(
+        self, serial: str, transaction_id: str, needs: ChargingNeeds, at: datetime
+    ) -> None:
+        def work() -> None:
+            with self._ctx.unit() as s:
+                row = self._session(s, serial, transaction_id)
+                if row is None or row.stopped_at is not None:
+                    return
+                row.energy_wanted_kwh = needs.energy_kwh
+                row.departure_at = (
+                    None
+                    if needs.departure_in_s is None
+                    else at + timedelta(seconds=needs.departure_in_s)
+                )
+                row.ev_max_current_a = needs.ev_max_current_a
+
+        await asyncio.to_thread(work)
 
     async def authorize_tag(self, serial: str, id_tag: str) -> bool:
         def work() -> bool:

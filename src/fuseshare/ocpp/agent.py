@@ -103,6 +103,8 @@ class ChargerAgent:
         self._session_from_store = False
         """That session was taken from the store at reconnect, and the charger has not
         yet confirmed it (a message with its transaction id)."""
+        self._told_needs: tuple[ChargingNeeds, datetime] | None = None
+        """Needs told before their session started (ISO 15118 may), and when."""
         self.closed = False
 
     # -- lifecycle -----------------------------------------------------------
@@ -219,6 +221,10 @@ class ChargerAgent:
         tx = await self.central.directory.start_session(self.serial, start)
         self.central.telemetry.session_started(self.serial, tx, start.connector_id)
         self._session, self._session_from_store = (tx, start.connector_id), False
+        if self._told_needs is not None:
+            needs, at = self._told_needs
+            self._told_needs = None
+            await self._keep_needs(tx, needs, at)
         return tx
 
     async def session_stopped(self, stop: SessionStop) -> None:
@@ -237,8 +243,17 @@ class ChargerAgent:
         self._session = (tx, connector_id)
 
     async def charging_needs(self, needs: ChargingNeeds) -> None:
-        # Nothing to store: needs only matter to the control loop, for this session.
         self.central.telemetry.charging_needs(self.serial, needs)
+        if self._session is None:
+            self._told_needs = (needs, self.now())  # before its start: kept for it
+            return
+        await self._keep_needs(self._session[0], needs, self.now())
+
+    async def _keep_needs(self, tx: str, needs: ChargingNeeds, at: datetime) -> None:
+        """In the store, so that a restarted server still shares by them."""
+        await self._record(
+            "session_needs", self.central.directory.session_needs(self.serial, tx, needs, at)
+        )
 
     async def _resume_from_store(self) -> None:
         """A session the store holds open is resumed at once, before the charger's next
@@ -249,8 +264,11 @@ class ChargerAgent:
             log.exception("%s: reading the open session failed", self.serial)
             return
         if found is not None and self._session is None:
-            self._resume(found[0], found[1], "the store")
+            self._resume(found.transaction_id, found.connector_id, "the store")
             self._session_from_store = True
+            needs = found.needs(self.now())
+            if needs is not None:
+                self.central.telemetry.charging_needs(self.serial, needs)
 
     # -- setup and limits ----------------------------------------------------
 

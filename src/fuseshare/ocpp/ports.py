@@ -122,6 +122,24 @@ class SessionStop:
     id_tag: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OpenSession:
+    """A session the store holds open (see :meth:`ChargerDirectory.open_session`)."""
+
+    transaction_id: str
+    connector_id: int
+    energy_wanted_kwh: float | None = None
+    departure_at: datetime | None = None
+    ev_max_current_a: float | None = None
+
+    def needs(self, now: datetime) -> ChargingNeeds | None:
+        """What its car said it needs, as of ``now``; None when it said nothing."""
+        if (self.energy_wanted_kwh, self.departure_at, self.ev_max_current_a) == (None,) * 3:
+            return None
+        after_s = None if self.departure_at is None else (self.departure_at - now).total_seconds()
+        return ChargingNeeds(self.energy_wanted_kwh, after_s, self.ev_max_current_a)
+
+
 class ChargerDirectory(Protocol):
     """The store's side: identity, what chargers said, sessions."""
 
@@ -174,10 +192,16 @@ class ChargerDirectory(Protocol):
 
     async def stop_session(self, serial: str, stop: SessionStop) -> None: ...
 
-    async def open_session(self, serial: str) -> tuple[str, int] | None:
-        """The charger's newest session that has not stopped, as (transaction id,
-        connector id); ``None`` when there is none. Read when a charger reconnects: a
-        car that kept charging while the server was away is still in its session."""
+    async def open_session(self, serial: str) -> OpenSession | None:
+        """The charger's newest session that has not stopped; ``None`` when there is
+        none. Read when a charger reconnects: a car that kept charging while the server
+        was away is still in its session."""
+        ...
+
+    async def session_needs(
+        self, serial: str, transaction_id: str, needs: ChargingNeeds, at: datetime
+    ) -> None:
+        """Keep what the session's car said it needs (told at ``at``)."""
         ...
 
     async def authorize_tag(self, serial: str, id_tag: str) -> bool:

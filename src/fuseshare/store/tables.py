@@ -232,6 +232,11 @@ class ChargingSession(Base):
     meter_stop_wh: Mapped[float | None] = mapped_column(Float)
     energy_kwh: Mapped[float] = mapped_column(Float, default=0.0)
     stop_reason: Mapped[str] = mapped_column(String(64), default="")
+    # What the car said it needs (OCPP 2.0.1 NotifyEVChargingNeeds), kept so that a
+    # restarted server still shares by it.
+    energy_wanted_kwh: Mapped[float | None] = mapped_column(Float)
+    departure_at: Mapped[datetime | None]
+    ev_max_current_a: Mapped[float | None] = mapped_column(Float)
 
 
 class PowerMeter(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -11,7 +11,15 @@ from fuseshare.adapters.meter_store import StoreMeterCredentials, StoreReadingRe
 from fuseshare.meters.hub import MeterHub, MeterSettings
 from fuseshare.meters.ports import AuthResult as MeterAuth
 from fuseshare.meters.reading import Reading
-from fuseshare.ocpp.ports import AuthStatus, BootInfo, Capabilities, SessionStart, SessionStop
+from fuseshare.ocpp.ports import (
+    AuthStatus,
+    BootInfo,
+    Capabilities,
+    ChargingNeeds,
+    OpenSession,
+    SessionStart,
+    SessionStop,
+)
 from fuseshare.store.tables import (
     Charger,
     ChargingSession,
@@ -59,9 +67,13 @@ async def test_the_charger_directory_keeps_what_chargers_say(workflow: Workflow)
     again = await d.start_session("CH-0001", SessionStart(1, "abc-201", "TAG", 0.0, T0))
     assert tx201 == again == "abc-201"
     await d.session_energy("CH-0001", tx, 4000.0, T0)
-    assert await d.open_session("CH-0001") == ("abc-201", 1)  # the newest open one
+    assert await d.open_session("CH-0001") == OpenSession("abc-201", 1)  # the newest open one
+    await d.session_needs("CH-0001", "abc-201", ChargingNeeds(30.5, 7200.0, 16.0), T0)
+    kept = await d.open_session("CH-0001")
+    assert kept == OpenSession("abc-201", 1, 30.5, T0 + timedelta(hours=2), 16.0)
+    assert kept.needs(T0 + timedelta(hours=1)) == ChargingNeeds(30.5, 3600.0, 16.0)
     await d.stop_session("CH-0001", SessionStop("abc-201", 10.0, T0, "EVDisconnected"))
-    assert await d.open_session("CH-0001") == (tx, 1)
+    assert await d.open_session("CH-0001") == OpenSession(tx, 1)
     await d.stop_session("CH-0001", SessionStop(tx, 6500.0, T0, "EVDisconnected"))
     assert await d.open_session("CH-0001") is None
     assert await d.open_session("CH-9999") is None

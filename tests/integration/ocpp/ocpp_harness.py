@@ -12,7 +12,7 @@ import contextlib
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import uvicorn
@@ -27,6 +27,7 @@ from fuseshare.ocpp import (
     CentralSystem,
     ChargingNeeds,
     MeterSample,
+    OpenSession,
     SessionStart,
     SessionStop,
     ocpp_router,
@@ -105,13 +106,25 @@ class FakeDirectory:
         self.sessions.setdefault(stop.transaction_id, {"serial": serial, "start": None})
         self.sessions[stop.transaction_id]["stop"] = stop
 
-    async def open_session(self, serial: str) -> tuple[str, int] | None:
+    async def open_session(self, serial: str) -> OpenSession | None:
         open_ = [
-            (tx, v["start"].connector_id)
+            OpenSession(tx, v["start"].connector_id, *v.get("needs", ()))
             for tx, v in self.sessions.items()
             if v["serial"] == serial and v["stop"] is None and v["start"] is not None
         ]
         return open_[-1] if open_ else None
+
+    async def session_needs(
+        self, serial: str, transaction_id: str, needs: ChargingNeeds, at: datetime
+    ) -> None:
+        departure = (
+            None if needs.departure_in_s is None else at + timedelta(seconds=needs.departure_in_s)
+        )
+        self.sessions[transaction_id]["needs"] = (
+            needs.energy_kwh,
+            departure,
+            needs.ev_max_current_a,
+        )
 
     async def authorize_tag(self, serial: str, id_tag: str) -> bool:
         return self.accept_all_tags or id_tag in self.tags

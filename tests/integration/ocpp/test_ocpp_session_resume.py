@@ -6,6 +6,8 @@ restart test: the car sat at 0 A)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 
@@ -54,3 +56,23 @@ async def test_a_session_from_the_store_ends_when_the_charger_says_it_is_availab
         await tel.wait_for(lambda: tel.sessions.count(("RESUME-GONE", tx, "started")) == 2)
         await cp.send_status(1, "Available")
         await tel.wait_for(lambda: ("RESUME-GONE", tx, "stopped") in tel.sessions)
+
+
+async def test_what_the_car_said_it_needs_survives_a_reconnect(server):
+    """Told once at the start (ISO 15118 does not repeat it), kept in the store, and told
+    again to the control side when the session is resumed, with the departure where the
+    car put it."""
+    server.directory.add("RESUME-NEEDS", "pw")
+    tel = server.telemetry
+    async with server.sim("RESUME-NEEDS", "2.0.1") as cp:
+        await cp.boot()
+        await cp.start_transaction(1, "TAG")
+        departure = cp.now() + timedelta(hours=3)
+        await cp.send_charging_needs(1, energy_kwh=30.5, departure=departure, ev_max_current_a=16)
+        await tel.wait_for(lambda: len(tel.needs) == 1)
+        await _reconnect(cp)
+        await tel.wait_for(lambda: len(tel.needs) == 2)
+    (_, first), (serial, again) = tel.needs
+    assert serial == "RESUME-NEEDS"
+    assert (again.energy_kwh, again.ev_max_current_a) == (30.5, 16.0)
+    assert again.departure_in_s == pytest.approx(first.departure_in_s, abs=5)
