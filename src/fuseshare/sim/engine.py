@@ -166,6 +166,8 @@ class _Run:
         self.ctl.status(serial, "Charging" if plug.car.wants_energy else "SuspendedEV")
         self.ctl.session_started(serial, plug.tx)
         plug.announced = True
+        # The store keeps what the car said and tells it again when the session resumes.
+        self._tell_needs(self.sc.sessions[plug.session.index])
 
     # -- events -----------------------------------------------------------------------------
 
@@ -193,16 +195,15 @@ class _Run:
             self.ctl.status(s.charger, "Charging")
             self.ctl.session_started(s.charger, plug.tx)
             plug.announced = True
-            if s.tells_needs:
-                self.ctl.charging_needs(
-                    s.charger,
-                    ChargingNeeds(
-                        s.energy_kwh,
-                        # now_s is on the virtual clock (an epoch); the scenario counts from 0.
-                        s.depart_s - (now_s - ORIGIN_EPOCH_S),
-                        s.car_max_current_a,
-                    ),
-                )
+            self._tell_needs(s)
+
+    def _tell_needs(self, s: SessionSpec) -> None:
+        if s.tells_needs:
+            # The clock is an epoch; the scenario counts from 0.
+            left_s = s.depart_s - (self.clock() - ORIGIN_EPOCH_S)
+            self.ctl.charging_needs(
+                s.charger, ChargingNeeds(s.energy_kwh, left_s, s.car_max_current_a)
+            )
 
     def _depart(self, serial: str) -> None:
         plug = self.plugs.pop(serial)

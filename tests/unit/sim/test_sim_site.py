@@ -195,6 +195,7 @@ def _told(
     tell: bool,
     wants_kwh: tuple[float, float] = (50, 5),
     leave_s: tuple[int, int] = (200, 200),
+    down: tuple[int, int] | None = None,
 ) -> list[float]:
     """Two one-phase cars on L1 of a TN site, the meter silent (24 A offline budget to
     share), by default A wanting 50 kWh and B 5 kWh within 200 s; what they draw at 150 s."""
@@ -217,7 +218,12 @@ def _told(
             }
             for c, kwh, leave in zip("AB", wants_kwh, leave_s, strict=True)
         ],
-        faults=[{"kind": "meter_offline", "from_s": 0, "to_s": max(leave_s)}],
+        faults=[{"kind": "meter_offline", "from_s": 0, "to_s": max(leave_s)}]
+        + (
+            []
+            if down is None
+            else [{"kind": "controller_down", "from_s": down[0], "to_s": down[1]}]
+        ),
     )
     data["group"]["version"] = version
     return simulate(parse_scenario(data), LoopController()).trace.car_a[150].tolist()
@@ -237,3 +243,9 @@ def test_a_car_leaving_sooner_gets_more_from_version_5() -> None:
     and B at the 8 A left. (Departures read on the wrong clock once made both look gone
     already, and they split 24 A evenly.)"""
     assert _told(5, tell=True, wants_kwh=(2, 2), leave_s=(1000, 10_000)) == [16.0, 8.0]
+
+
+def test_needs_are_told_again_when_the_control_side_comes_back() -> None:
+    """The store keeps what a car said; after the control side was down (60-100 s) the
+    resumed sessions are shared by it again (else both would count as average: 12/12)."""
+    assert _told(5, tell=True, down=(60, 100)) == [16.0, 8.0]
