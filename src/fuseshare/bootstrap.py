@@ -111,6 +111,7 @@ def build_runtime(
     from fuseshare.ocpp.central import CentralSettings, CentralSystem
     from fuseshare.ocpp.profiles import LimitPolicy
     from fuseshare.runtime import Runtime
+    from fuseshare.web.api.needs import make_needs_router
 
     store = build_store(settings, migrate_mode)
     workflow = Workflow(store.context)
@@ -152,6 +153,7 @@ def build_runtime(
     runtime.routers = [
         ocpp_router(central),
         make_push_router(hub, StoreMeterCredentials(workflow), clock=clock),
+        make_needs_router(telemetry, central.directory, central.now),
     ]
     return runtime
 

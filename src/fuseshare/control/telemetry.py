@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fuseshare.ocpp.ports import ChargingNeeds, MeterSample
 
@@ -159,6 +159,14 @@ class ChargerTelemetry:
         after_s = needs.departure_in_s
         state.departure_s = None if after_s is None else self._clock() + after_s
         self._wake(serial)
+
+    def told_needs(self, serial: str) -> ChargingNeeds | None:
+        """What the present session's car was told to need, its departure counted from now."""
+        state = self.state(serial)
+        if state.needs is None:
+            return None
+        left_s = None if state.departure_s is None else state.departure_s - self._clock()
+        return replace(state.needs, departure_in_s=left_s)
 
     def connection_changed(self, serial: str, online: bool) -> None:
         state = self._seen(serial)
