@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -197,10 +198,14 @@ class StoreChargerDirectory:
         return await asyncio.to_thread(work)
 
     def _session(self, s: object, serial: str, transaction_id: str) -> ChargingSession | None:
+        return self._newest_session(s, serial, ChargingSession.transaction_id == transaction_id)
+
+    def _newest_session(self, s: object, serial: str, condition: Any) -> ChargingSession | None:
+        """The charger's newest session that meets ``condition``."""
         return s.scalar(  # type: ignore[attr-defined,no-any-return]
             select(ChargingSession)
             .join(Charger, Charger.id == ChargingSession.charger_id)
-            .where(Charger.serial == serial, ChargingSession.transaction_id == transaction_id)
+            .where(Charger.serial == serial, condition)
             .order_by(ChargingSession.id.desc())
             .limit(1)
         )
@@ -234,13 +239,7 @@ class StoreChargerDirectory:
     async def open_session(self, serial: str) -> OpenSession | None:
         def work() -> OpenSession | None:
             with self._ctx.unit() as s:
-                row = s.scalar(
-                    select(ChargingSession)
-                    .join(Charger, Charger.id == ChargingSession.charger_id)
-                    .where(Charger.serial == serial, ChargingSession.stopped_at.is_(None))
-                    .order_by(ChargingSession.id.desc())
-                    .limit(1)
-                )
+                row = self._newest_session(s, serial, ChargingSession.stopped_at.is_(None))
                 if row is None or row.transaction_id == "pending":
                     return None
                 return OpenSession(
