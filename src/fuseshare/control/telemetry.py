@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from fuseshare.ocpp.ports import ChargingNeeds, MeterSample
+from fuseshare.ocpp.ports import NEEDS_BEFORE_START_S, ChargingNeeds, MeterSample
 
 # Connector states (OCPP 1.6 / 2.0.1) in which the car does not want current now.
 _CAR_DOES_NOT_WANT = {"SuspendedEV", "Finishing", "Available", "Faulted", "Unavailable"}
@@ -42,6 +42,8 @@ class ChargerLiveState:
     """Its departure on the control clock (from ``needs.departure_in_s``)."""
     needs_session: str | None = None
     """The session running when the needs were told (None: told before its start)."""
+    needs_told_s: float = 0.0
+    """When the needs were told, on the control clock."""
 
     def sample_as_of(self, at_s: float) -> tuple[float, tuple[float, float, float]] | None:
         """(when, currents) of the sample that best describes the charger at ``at_s``:
@@ -134,10 +136,14 @@ class ChargerTelemetry:
 
     def session_started(self, serial: str, transaction_id: str, connector_id: int) -> None:
         state = self._seen(serial)
-        if state.needs_session not in (None, transaction_id):
-            # Told during another session whose stop we never heard: not this car's.
+        told_before = state.needs is not None and state.needs_session is None
+        if state.needs_session not in (None, transaction_id) or (
+            told_before and self._clock() - state.needs_told_s > NEEDS_BEFORE_START_S
+        ):
+            # Told during another session whose stop we never heard, or long before any
+            # session started: not this car's.
             state.needs = state.departure_s = state.needs_session = None
-        elif state.needs is not None:
+        elif told_before:
             state.needs_session = transaction_id  # told just before it started
         state.session_id = transaction_id
         self._wake(serial)
@@ -154,6 +160,7 @@ class ChargerTelemetry:
     def charging_needs(self, serial: str, needs: ChargingNeeds) -> None:
         state = self._seen(serial)
         state.needs = needs
+        state.needs_told_s = self._clock()
         # ISO 15118 may tell its needs before the transaction starts (the next session's).
         state.needs_session = state.session_id
         after_s = needs.departure_in_s

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from fuseshare.ocpp.connection import CallFailed, OcppConnection
 from fuseshare.ocpp.ports import (
+    NEEDS_BEFORE_START_S,
     BootInfo,
     Capabilities,
     ChargingNeeds,
@@ -105,6 +107,8 @@ class ChargerAgent:
         yet confirmed it (a message with its transaction id)."""
         self._told_needs: tuple[ChargingNeeds, datetime] | None = None
         """Needs told before their session started (ISO 15118 may), and when."""
+        self._ended: deque[str] = deque(maxlen=8)
+        """Transactions that stopped here: late meter values never bring them back."""
         self.closed = False
 
     # -- lifecycle -----------------------------------------------------------
@@ -197,7 +201,7 @@ class ChargerAgent:
 
     async def meter_sample(self, sample: MeterSample) -> None:
         tx = sample.transaction_id
-        if tx is not None:
+        if tx is not None and tx not in self._ended:
             if self._session is None or self._session[0] != tx:
                 # A transaction we were not told of: it began before we (re)started.
                 self._resume(tx, sample.connector_id, "its meter values")
@@ -224,13 +228,15 @@ class ChargerAgent:
         if self._told_needs is not None:
             needs, at = self._told_needs
             self._told_needs = None
-            await self._keep_needs(tx, needs, at)
+            if (self.now() - at).total_seconds() <= NEEDS_BEFORE_START_S:
+                await self._keep_needs(tx, needs, at)
         return tx
 
     async def session_stopped(self, stop: SessionStop) -> None:
         self._energy_recorded.pop(stop.transaction_id, None)
         await self.central.directory.stop_session(self.serial, stop)
         self.central.telemetry.session_stopped(self.serial, stop.transaction_id)
+        self._ended.append(stop.transaction_id)
         if self._session is not None and self._session[0] == stop.transaction_id:
             self._session, self._session_from_store = None, False
 

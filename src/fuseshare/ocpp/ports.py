@@ -213,6 +213,11 @@ class ChargerDirectory(Protocol):
         ...
 
 
+NEEDS_BEFORE_START_S = 600.0
+"""Needs told with no session running belong to a session that starts within this long
+(ISO 15118 tells them before the charger may start its transaction); older ones to none."""
+
+
 @dataclass(frozen=True, slots=True)
 class ChargingNeeds:
     """What a car said it needs (OCPP 2.0.1 NotifyEVChargingNeeds, from ISO 15118).

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from ocpp.v16 import call as call16
 
 
 async def _reconnect(cp) -> None:
@@ -76,3 +77,28 @@ async def test_what_the_car_said_it_needs_survives_a_reconnect(server):
     assert serial == "RESUME-NEEDS"
     assert (again.energy_kwh, again.ev_max_current_a) == (30.5, 16.0)
     assert again.departure_in_s == pytest.approx(first.departure_in_s, abs=5)
+
+
+async def test_late_meter_values_of_a_stopped_transaction_do_not_bring_it_back(server):
+    server.directory.add("RESUME-LATE", "pw")
+    tel = server.telemetry
+    async with server.sim("RESUME-LATE", "1.6") as cp:
+        await cp.boot()
+        tx = await cp.start_transaction(1, "TAG")
+        await cp.stop_transaction(1)
+        await cp.call(
+            call16.MeterValues(
+                connector_id=1,
+                transaction_id=int(tx),
+                meter_value=[
+                    {
+                        "timestamp": cp.now().isoformat(),
+                        "sampled_value": [
+                            {"value": "0.0", "measurand": "Current.Import", "unit": "A"}
+                        ],
+                    }
+                ],
+            )
+        )
+        await cp.heartbeat()
+    assert tel.sessions == [("RESUME-LATE", tx, "started"), ("RESUME-LATE", tx, "stopped")]

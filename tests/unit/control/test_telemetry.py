@@ -95,3 +95,14 @@ def test_needs_told_before_the_transaction_starts_are_its_own_but_never_the_next
     t.session_started("A", "tx2", 1)  # tx1's stop never arrived
     state = t.state("A")
     assert state.needs is None and state.departure_s is None
+
+
+def test_needs_told_long_before_any_session_belong_to_none() -> None:
+    """Told 11 minutes before a session starts: that was another car that never started
+    (more than 10 minutes, NEEDS_BEFORE_START_S)."""
+    clock = ManualClock(0.0)
+    t = ChargerTelemetry(clock)
+    t.charging_needs("A", ChargingNeeds(20.0, 3600.0, 16.0))
+    clock.advance(660.0)
+    t.session_started("A", "tx1", 1)
+    assert t.state("A").needs is None
