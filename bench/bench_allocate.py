@@ -1,6 +1,7 @@
-"""Benchmark: one allocation of "standard" v2 for groups of 10 to 5,000 chargers.
+"""Benchmark: one allocation of "standard" for groups of 10 to 5,000 chargers.
 
-Prints figures; asserts nothing. Run: ``.venv/bin/python bench/bench_allocate.py``.
+Prints figures; asserts nothing. Run: ``.venv/bin/python bench/bench_allocate.py``
+(``--version N``, default 2; ``--needs``: every other car tells energy and departure).
 Each group is a busy IT site (the harder grid: every one-phase car loads two lines)
 with mixed wiring rotations, car phases, weights, some offline chargers and a
 fresh meter reading, allocated from a warm state (a steady-state control loop).
@@ -11,6 +12,7 @@ Goal: under 5 ms at 1,000 chargers, cost growing no faster than n log n.
 
 from __future__ import annotations
 
+import argparse
 import math
 import random
 import statistics
@@ -38,7 +40,7 @@ ROTATIONS: tuple[tuple[Line, ...], ...] = (
 )
 
 
-def make_snapshot(n: int, seed: int = 1) -> Snapshot:
+def make_snapshot(n: int, seed: int = 1, needs: bool = False) -> Snapshot:
     rng = random.Random(seed)
     # Scale the site with n so that sharing, pausing and rotation all happen.
     fuse = 6.0 * n
@@ -59,6 +61,7 @@ def make_snapshot(n: int, seed: int = 1) -> Snapshot:
         has_session = rng.random() < 0.8
         setpoint = rng.choice([0.0, 8.0, 10.0, 16.0]) if has_session else 0.0
         measured = tuple(min(setpoint, rng.uniform(0, 16)) for _ in wiring)
+        told = needs and i % 2 == 0
         chargers.append(
             ChargerInput(
                 charger_id=f"CH{i:05d}",
@@ -72,6 +75,8 @@ def make_snapshot(n: int, seed: int = 1) -> Snapshot:
                 measured_a=measured,
                 setpoint_a=setpoint,
                 setpoint_since_s=rng.uniform(-600, 0),
+                energy_wanted_kwh=rng.uniform(5, 60) if told else None,
+                departure_s=1000.0 + rng.uniform(600, 40_000) if told else None,
             )
         )
     meter = MeterInput(PerLine(fuse * 0.6, fuse * 0.7, fuse * 0.5), 1000.0)
@@ -79,12 +84,17 @@ def make_snapshot(n: int, seed: int = 1) -> Snapshot:
 
 
 def main() -> None:
-    algo = get_algorithm("standard", 2)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--version", type=int, default=2, help="algorithm version (default 2)")
+    parser.add_argument("--needs", action="store_true", help="every other car tells its needs")
+    args = parser.parse_args()
+    algo = get_algorithm("standard", args.version)
+    print(f"standard v{args.version}" + (", half the cars tell their needs" if args.needs else ""))
     print(
         f"{'chargers':>9} {'median ms':>10} {'min ms':>8} {'us/charger':>11} {'/(n log2 n) ns':>15}"
     )
     for n in (10, 100, 1_000, 5_000):
-        snapshot = make_snapshot(n)
+        snapshot = make_snapshot(n, needs=args.needs)
         # Warm state: one cycle 1 s earlier, so the steady-state path is measured.
         warm = Snapshot(snapshot.config, snapshot.chargers, snapshot.now_s - 1.0, snapshot.meter)
         state: AlgorithmState = algo.allocate(warm, algo.initial_state()).state
