@@ -132,6 +132,36 @@
     });
   }
 
+  // "What a car needs": PUT /api/v1/chargers/{serial}/needs with the portal session.
+  const needsForm = document.getElementById("needs-form");
+  if (needsForm) {
+    needsForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const out = document.getElementById("needs-result");
+      const serial = needsForm.elements.serial.value;
+      const body = {};
+      const energy = needsForm.elements.energy_kwh.value;
+      const leaves = needsForm.elements.departure.value;
+      if (energy) body.energy_kwh = Number(energy);
+      if (leaves) body.departure = new Date(leaves).toISOString(); // the browser's zone
+      const csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"];
+      fetch("/api/v1/chargers/" + encodeURIComponent(serial) + "/needs", {
+        method: "PUT", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf || "" },
+        body: JSON.stringify(body),
+      }).then((r) => r.json().then((data) => ({ ok: r.ok, data: data })))
+        .then(({ ok, data }) => {
+          out.className = ok ? "" : "warn";
+          if (!ok) { out.textContent = data.message || "not accepted"; return; }
+          const parts = [];
+          if (data.energy_kwh !== null) parts.push(Number(data.energy_kwh).toFixed(1) + " kWh");
+          if (data.departure) parts.push("leaves " + new Date(data.departure).toLocaleString());
+          out.textContent = "Told for " + data.serial + ": " + parts.join(", ");
+        })
+        .catch(() => { out.className = "warn"; out.textContent = "could not reach the server"; });
+    });
+  }
+
   const initial = JSON.parse(document.getElementById("live-initial").textContent);
   render(initial);
   window.addEventListener("load", loadHistory);
