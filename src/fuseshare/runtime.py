@@ -70,6 +70,7 @@ class Runtime:
             notify=records.notify,
             building=stored_building_peak(spec),
             keep_building=records.keep_building,
+            keep_memory=records.keep_memory,
         )
 
     def _record_reading(self, reading: Reading) -> None:

@@ -1,4 +1,5 @@
-"""The control loops' store port: their notices become events, the building's peak is kept.
+"""The control loops' store port: their notices become events, the building's peak and
+what the sessions have had (sharing memory) are kept.
 
 Both writes run in a worker thread, in the background: a control cycle never waits
 for the database, and a database that is away loses a notice (logged) but never
@@ -11,17 +12,19 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fuseshare.control.loop import GroupNotice
-from fuseshare.store.tables import BuildingPeakRow, Event
+from fuseshare.store.tables import BuildingPeakRow, Event, SharingMemoryRow
 from fuseshare.workflow import Workflow
 
 log = logging.getLogger(__name__)
+_Row = TypeVar("_Row", BuildingPeakRow, SharingMemoryRow)
 
 
 class GroupRecords:
-    """``notify`` and ``keep_building`` for :class:`fuseshare.control.loop.GroupLoop`."""
+    """``notify``, ``keep_building`` and ``keep_memory`` for
+    :class:`fuseshare.control.loop.GroupLoop`."""
 
     def __init__(self, workflow: Workflow) -> None:
         self._ctx = workflow.ctx
@@ -56,15 +59,21 @@ class GroupRecords:
         self._background(f"event {notice.kind} of group {notice.group_id}", work)
 
     def keep_building(self, group_id: int, data: dict[str, Any]) -> None:
+        self._upsert(BuildingPeakRow, group_id, data, "building peak")
+
+    def keep_memory(self, group_id: int, data: dict[str, Any]) -> None:
+        self._upsert(SharingMemoryRow, group_id, data, "sharing memory")
+
+    def _upsert(self, table: type[_Row], group_id: int, data: dict[str, Any], what: str) -> None:
         def work() -> None:
             with self._ctx.unit() as s:
-                row = s.get(BuildingPeakRow, group_id)
+                row = s.get(table, group_id)
                 if row is None:
-                    s.add(BuildingPeakRow(group_id=group_id, data=data))
+                    s.add(table(group_id=group_id, data=data))
                 else:
                     row.data = data
 
-        self._background(f"building peak of group {group_id}", work)
+        self._background(f"{what} of group {group_id}", work)
 
     async def drain(self) -> None:
         """Wait for the writes under way (tests, and a clean stop)."""

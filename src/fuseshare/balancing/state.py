@@ -52,6 +52,17 @@ class AlgorithmState:
             out["recent_other"] = [list(r) for r in self.recent_other]
         return out
 
+    def carried_over(self) -> AlgorithmState:
+        """What a restarted loop may take on: per session what it has had (``served_as``)
+        and the phases learned, nothing tied to the old process's clock (switch times,
+        caps, probes, recent readings), so rotation goes on where it was."""
+        return AlgorithmState(
+            sessions={
+                cid: SessionState(s.session_id, s.on, None, s.served_as, s.car_phases)
+                for cid, s in self.sessions.items()
+            }
+        )
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AlgorithmState:
         sessions = {cid: SessionState(**s) for cid, s in dict(data.get("sessions", {})).items()}

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 
 from fuseshare.balancing import (
     ALL_LINES,
+    AlgorithmState,
     Allocation,
     ChargerInput,
     MeterInput,
@@ -116,9 +117,12 @@ class GroupLoop:
         notify: Callable[[GroupNotice], None] | None = None,
         building: BuildingPeak | None = None,
         keep_building: Callable[[int, dict[str, object]], None] | None = None,
+        keep_memory: Callable[[int, dict[str, object]], None] | None = None,
     ) -> None:
         """``notify`` receives what people should know; ``building`` is the peak kept in
-        the store, and ``keep_building`` stores it again whenever it changed."""
+        the store, and ``keep_building`` stores it again whenever it changed;
+        ``keep_memory`` stores what the sessions have had (``spec.sharing_memory`` is
+        what was stored before) every :data:`KEEP_MEMORY_EVERY_S`."""
         self.spec = spec
         self._members = {m.serial: m for m in spec.members}
         """By serial: looked up for every charger in every cycle."""
@@ -132,7 +136,9 @@ class GroupLoop:
         self._renew_every_s = renew_every_s
         self._min_gap_s = min_cycle_gap_s
         self._algorithm = get_algorithm(spec.algorithm, spec.version)
-        self._state = self._algorithm.initial_state()
+        self._state = restored_state(spec) or self._algorithm.initial_state()
+        self._keep_memory = keep_memory
+        self._memory_kept_s = clock()
         self._sent: dict[str, Sent] = {}
         self._sample_due: dict[str, float] = {}
         self._requests: set[asyncio.Task[None]] = set()
@@ -232,6 +238,9 @@ class GroupLoop:
             return None
         self._state = result.state
         allocation = result.allocation
+        if self._keep_memory is not None and now_s - self._memory_kept_s >= KEEP_MEMORY_EVERY_S:
+            self._memory_kept_s = now_s
+            self._keep_memory(self.spec.group_id, sharing_memory(self.spec, self._state))
         self._watch_building(snapshot, allocation)
         await self._act(allocation, now_s)
         self.cycles += 1
@@ -682,3 +691,29 @@ def _needs_text(ch: ChargerInput, now_s: float) -> str:
         else:
             parts.append(f"leaves in {left_min // 60} h {left_min % 60:02d} min")
     return ", ".join(parts)
+
+
+KEEP_MEMORY_EVERY_S = 60.0
+"""How often a loop stores what its sessions have had: a restart loses at most this much."""
+
+
+def sharing_memory(spec: GroupSpec, state: AlgorithmState) -> dict[str, object]:
+    """What to store of a group's algorithm state (see :func:`restored_state`)."""
+    return {
+        "algorithm": spec.algorithm,
+        "version": spec.version,
+        "state": state.carried_over().to_json(),
+    }
+
+
+def restored_state(spec: GroupSpec) -> AlgorithmState | None:
+    """The stored sharing memory of the group's own algorithm version, if any and readable
+    (another version keeps its memory differently, so it starts afresh)."""
+    data = spec.sharing_memory
+    if not data or (data.get("algorithm"), data.get("version")) != (spec.algorithm, spec.version):
+        return None
+    try:
+        return AlgorithmState.from_json(data["state"]).carried_over()
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("group %s: stored sharing memory not used: %s", spec.group_id, exc)
+        return None

@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from fuseshare.balancing import GroupConfig, Line, parse_wiring
 from fuseshare.balancing.topology import Grid
-from fuseshare.store.tables import BuildingPeakRow, LoadBalancingGroup, Membership
+from fuseshare.store.tables import (
+    BuildingPeakRow,
+    LoadBalancingGroup,
+    Membership,
+    SharingMemoryRow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,8 @@ class GroupSpec:
     updated_at: datetime
     building_peak: dict[str, Any] | None = None
     """The building's peak as kept in the store (read when the loop starts)."""
+    sharing_memory: dict[str, Any] | None = None
+    """What the running sessions have had, as kept in the store (read when the loop starts)."""
 
     def member(self, serial: str) -> MemberSpec | None:
         for m in self.members:
@@ -108,4 +115,13 @@ def load_specs(s: Session, group_ids: list[int]) -> dict[int, GroupSpec]:
         row.group_id: row.data
         for row in s.scalars(select(BuildingPeakRow).where(BuildingPeakRow.group_id.in_(group_ids)))
     }
-    return {g.id: replace(spec_of(g), building_peak=peaks.get(g.id)) for g in groups}
+    memories = {
+        row.group_id: row.data
+        for row in s.scalars(
+            select(SharingMemoryRow).where(SharingMemoryRow.group_id.in_(group_ids))
+        )
+    }
+    return {
+        g.id: replace(spec_of(g), building_peak=peaks.get(g.id), sharing_memory=memories.get(g.id))
+        for g in groups
+    }

@@ -17,6 +17,7 @@ process would.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -133,13 +134,13 @@ class LoopController:
         """The running control side's meter hub (a fresh one after a restart)."""
         self.kept_building: dict[str, object] | None = None
         """The building's peak as the store would keep it: it outlives a restart."""
+        self.kept_memory: dict[str, object] | None = None
+        """What the sessions have had, as the store would keep it: it outlives a restart."""
         self.notices: list[GroupNotice] = []
 
     def bind(
         self, scenario: Scenario, chargers: dict[str, VirtualCharger], clock: Callable[[], float]
     ) -> None:
-        from dataclasses import replace
-
         group = scenario.group
         if self._algorithm_override is not None or self._version_override is not None:
             group = replace(
@@ -182,7 +183,7 @@ class LoopController:
         self._telemetry = ChargerTelemetry(self._clock)
         self._commands = VirtualCommands(self._chargers, self._clock)
         self._loop = GroupLoop(
-            self._spec,
+            replace(self._spec, sharing_memory=self.kept_memory),
             meters=hub,
             telemetry=self._telemetry,
             commands=self._commands,
@@ -195,10 +196,14 @@ class LoopController:
             if self.kept_building is None
             else BuildingPeak.from_json(self.kept_building),
             keep_building=self._keep_building,
+            keep_memory=self._keep_memory,
         )
 
     def _keep_building(self, _group_id: int, data: dict[str, object]) -> None:
         self.kept_building = data
+
+    def _keep_memory(self, _group_id: int, data: dict[str, object]) -> None:
+        self.kept_memory = data
 
     def stop(self) -> None:
         self._loop = None

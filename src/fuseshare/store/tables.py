@@ -297,6 +297,19 @@ class BuildingPeakRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class SharingMemoryRow(Base):
+    """Per group, what each running session has had so far: the algorithm's fairness
+    memory (:meth:`fuseshare.balancing.state.AlgorithmState.carried_over`), so that a
+    restart does not hand the next turns to whoever had most."""
+
+    __tablename__ = "sharing_memory"
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("lb_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Membership(Base):
     """A charger in a group: its phase wiring (rotation), failsafe current and priority."""
 

@@ -147,7 +147,7 @@ async def test_meter_pins_and_the_meter_row_follow_the_hub(workflow: Workflow) -
         assert [e.kind for e in s.scalars(select(Event))] == ["meter_online"]
 
 
-async def test_group_records_keep_the_building_peak_and_turn_notices_into_events(
+async def test_group_records_keep_building_peak_and_sharing_memory_and_turn_notices_into_events(
     workflow: Workflow,
 ) -> None:
     from fuseshare.adapters.group_store import GroupRecords
@@ -173,10 +173,16 @@ async def test_group_records_keep_the_building_peak_and_turn_notices_into_events
             group_id, 1, T0.timestamp(), "warning", "group_offline_budget_lowered", "Garage", "m"
         )
     )
+    memory = {"algorithm": "standard", "version": 5, "state": {"now_s": None, "sessions": {}}}
+    records.keep_memory(group_id, memory)
+    await records.drain()
+    memory["version"] = 4
+    records.keep_memory(group_id, memory)  # the second write updates the row
     await records.drain()
     with workflow.ctx.unit() as s:
         spec = load_specs(s, [group_id])[group_id]
         event = s.scalars(select(Event).where(Event.kind == "group_offline_budget_lowered")).one()
+    assert spec.sharing_memory == memory
     assert spec.building_peak is not None
     assert BuildingPeak.from_json(spec.building_peak).peak() == (30.0, 41.5, None)
     assert (event.group_id, event.severity, event.subject) == (group_id, "warning", "Garage")

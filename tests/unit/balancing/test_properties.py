@@ -308,6 +308,25 @@ def test_invariants_hold_every_cycle(case: tuple[int, list[Snapshot]]) -> None:
 
 
 @PROFILE
+@given(sequences(), st.integers(0, 4))
+def test_invariants_hold_after_a_restart_that_carries_the_memory_over(
+    case: tuple[int, list[Snapshot]], restart_at: int
+) -> None:
+    """A restarted loop starts from the stored memory (through JSON, times dropped)."""
+    version, snaps = case
+    algo = get_algorithm("standard", version)
+    state = algo.initial_state()
+    for k, snap in enumerate(snaps):
+        if k == restart_at:
+            state = AlgorithmState.from_json(state.carried_over().to_json())
+            assert state.now_s is None and all(
+                s.switched_s is None for s in state.sessions.values()
+            )
+        allocation, state = algo.allocate(snap, state)
+        check(snap, version, allocation, state)
+
+
+@PROFILE
 @given(sequences())
 def test_stale_meter_never_gives_more_than_the_offline_budget(
     case: tuple[int, list[Snapshot]],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -375,3 +376,25 @@ async def test_what_a_car_says_it_needs_reaches_the_algorithm_and_the_live_view(
     site.telemetry.session_stopped("A", "tx-A")
     a = next(c for c in site.loop.snapshot(site.clock()).chargers if c.charger_id == "A")
     assert (a.energy_wanted_kwh, a.departure_s, a.car_max_current_a) == (None, None, None)
+
+
+async def test_what_sessions_have_had_is_kept_and_a_restarted_loop_goes_on_from_it() -> None:
+    """Every 60 s the loop hands its sharing memory to the store; a loop started from a
+    spec that carries it knows what each session had (rotation goes on where it was).
+    Memory of another algorithm version is not taken."""
+    kept: list[dict[str, object]] = []
+    site = Site()
+    site.loop._keep_memory = lambda _gid, data: kept.append(data)
+    site.car("A", 12.0)
+    site.car("B", 10.0)
+    await site.settle(cycles=7)  # 77 s: one write at 60 s or more
+    assert len(kept) == 1 and (kept[0]["algorithm"], kept[0]["version"]) == ("standard", 2)
+    sessions = kept[0]["state"]["sessions"]  # type: ignore[index]
+    assert sessions["A"]["session_id"] == "tx-A" and sessions["A"]["served_as"] > 0
+    assert sessions["A"]["switched_s"] is None  # nothing of the old process's clock
+
+    again = Site(spec=replace(it_spec(), sharing_memory=kept[0]))
+    restored = again.loop._state.sessions["A"]
+    assert restored.served_as == sessions["A"]["served_as"]
+    other = Site(spec=replace(it_spec(), version=3, sharing_memory=kept[0]))
+    assert other.loop._state.sessions == {}

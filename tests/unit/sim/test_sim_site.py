@@ -249,3 +249,19 @@ def test_needs_are_told_again_when_the_control_side_comes_back() -> None:
     """The store keeps what a car said; after the control side was down (60-100 s) the
     resumed sessions are shared by it again (else both would count as average: 12/12)."""
     assert _told(5, tell=True, down=(60, 100)) == [16.0, 8.0]
+
+
+def test_the_sharing_memory_outlives_controller_down_as_the_store_keeps_it() -> None:
+    """What each session had before the control side went down is where the restarted
+    loop starts (the store's sharing_memory), not zero."""
+    data = scenario(
+        duration_s=400, faults=[{"kind": "controller_down", "from_s": 150, "to_s": 200}]
+    )
+    controller = LoopController()
+    simulate(parse_scenario(data), controller)
+    kept = controller.kept_memory
+    assert kept is not None
+    sessions = kept["state"]["sessions"]  # type: ignore[index]
+    assert set(sessions) == {"A", "B"}
+    assert all(s["served_as"] > 0 for s in sessions.values())
+    # (That a loop built from it starts there: test_group_loop's restart test.)
