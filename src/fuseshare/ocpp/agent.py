@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +107,9 @@ class ChargerAgent:
         yet confirmed it (a message with its transaction id)."""
         self._told_needs: tuple[ChargingNeeds, datetime] | None = None
         """Needs told before their session started (ISO 15118 may), and when."""
+        self._session_wh: tuple[float, float] | None = None
+        """The present session's energy register when it started (or was first seen) and
+        now, Wh: what it has had, for needs told in the middle of it."""
         self._ended: deque[str] = deque(maxlen=8)
         """Transactions that stopped here: late meter values never bring them back."""
         self.closed = False
@@ -209,6 +212,9 @@ class ChargerAgent:
         self.central.telemetry.meter_sample(self.serial, sample)
         if tx is None or sample.energy_wh is None:
             return
+        if self._session is not None and self._session[0] == tx:
+            first = sample.energy_wh if self._session_wh is None else self._session_wh[0]
+            self._session_wh = (first, sample.energy_wh)
         last = self._energy_recorded.get(tx)
         every = self.central.settings.session_energy_every_s
         if last is None or (sample.at - last).total_seconds() >= every:
@@ -225,6 +231,8 @@ class ChargerAgent:
         tx = await self.central.directory.start_session(self.serial, start)
         self.central.telemetry.session_started(self.serial, tx, start.connector_id)
         self._session, self._session_from_store = (tx, start.connector_id), False
+        wh = start.meter_start_wh
+        self._session_wh = None if wh is None else (wh, wh)
         if self._told_needs is not None:
             needs, at = self._told_needs
             self._told_needs = None
@@ -238,7 +246,7 @@ class ChargerAgent:
         self.central.telemetry.session_stopped(self.serial, stop.transaction_id)
         self._ended.append(stop.transaction_id)
         if self._session is not None and self._session[0] == stop.transaction_id:
-            self._session, self._session_from_store = None, False
+            self._session, self._session_from_store, self._session_wh = None, False, None
 
     def _resume(self, tx: str, connector_id: int, source: str) -> None:
         """Tell telemetry of a session that began before this connection (the server
@@ -246,9 +254,14 @@ class ChargerAgent:
         given nothing until it is plugged in again."""
         log.info("%s: resuming session %s (from %s)", self.serial, tx, source)
         self.central.telemetry.session_started(self.serial, tx, connector_id)
-        self._session = (tx, connector_id)
+        self._session, self._session_wh = (tx, connector_id), None
 
     async def charging_needs(self, needs: ChargingNeeds) -> None:
+        # ISO 15118 tells the energy still missing; the session's want is that plus what
+        # it has had (nothing, when told at the start as usual).
+        if needs.energy_kwh is not None and self._session_wh is not None:
+            had_kwh = max(0.0, self._session_wh[1] - self._session_wh[0]) / 1000.0
+            needs = replace(needs, energy_kwh=needs.energy_kwh + had_kwh)
         self.central.telemetry.charging_needs(self.serial, needs)
         if self._session is None:
             self._told_needs = (needs, self.now())  # before its start: kept for it

@@ -139,3 +139,19 @@ async def test_the_realtime_site_passes_on_what_its_cars_say_on_2_0_1_only(serve
     assert serial == "RT-201"
     assert (needs.energy_kwh, needs.ev_max_current_a) == (20.0, 16.0)
     assert needs.departure_in_s == pytest.approx(3600, abs=5)
+
+
+async def test_energy_told_mid_session_counts_what_the_session_already_had(server):
+    """energyAmount is what is still missing: told after 5 kWh went in, 20 kWh more means
+    a session that wants 25 kWh in all (told at the start it is the whole want)."""
+    server.directory.add("NEEDS-MID", "pw")
+    tel = server.telemetry
+    async with server.sim("NEEDS-MID", "2.0.1") as cp:
+        await cp.boot()
+        await cp.start_transaction(1, "TAG")
+        await cp.send_meter_values(1, current_a=(16.0, 16.0, 16.0), energy_add_wh=1.0)
+        await cp.send_meter_values(1, current_a=(16.0, 16.0, 16.0), energy_add_wh=5000.0)
+        answer = await cp.call(needs_call(ac_charging_parameters=ac(20_000, 16)))
+        assert answer.status == "Accepted"
+    (_, needs), *_ = tel.needs
+    assert needs.energy_kwh == pytest.approx(25.0, abs=0.01)
