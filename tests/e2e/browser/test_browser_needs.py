@@ -17,23 +17,16 @@ from fuseshare.control.telemetry import ChargerTelemetry
 from fuseshare.ocpp.ports import SessionStart
 from fuseshare.web.api.needs import make_needs_router
 from tests.e2e.browser.conftest import Shots
-from tests.e2e.browser.test_browser_portal import log_in
+from tests.e2e.browser.test_browser_portal import import_second_charger, log_in
 from tests.integration.web.live_server import LiveServer
-from tests.integration.web.web_site import OPERATOR, WebSite
+from tests.integration.web.web_site import WebSite
 
 
 def test_a_site_owner_tells_a_cars_needs_on_the_dashboard(
     served: tuple[WebSite, LiveServer], page: Any, shots: Shots
 ) -> None:
     site, server = served
-    from fuseshare.workflow import MembershipSettings
-
-    site.wf.groups.import_charger(
-        OPERATOR,
-        site.group_a,
-        charger="CH-A2",
-        membership=MembershipSettings(phases="L2,L3,L1", failsafe_current_a=6),
-    )
+    import_second_charger(site)
     # The control side's real telemetry and store directory, as the serving process wires
     # them (this test site runs the portal without the OCPP side): a car charges at CH-A1.
     telemetry = ChargerTelemetry(time.monotonic)

@@ -13,6 +13,19 @@ from tests.integration.web.live_server import LiveServer
 from tests.integration.web.web_site import PASSWORD, WebSite
 
 
+def import_second_charger(site: WebSite) -> None:
+    """CH-A2 joins group A beside CH-A1, wired L2-first."""
+    from fuseshare.workflow import MembershipSettings
+    from tests.integration.web.web_site import OPERATOR
+
+    site.wf.groups.import_charger(
+        OPERATOR,
+        site.group_a,
+        charger="CH-A2",
+        membership=MembershipSettings(phases="L2,L3,L1", failsafe_current_a=6),
+    )
+
+
 def log_in(page: Any, server: LiveServer, email: str) -> None:
     page.goto(server.url + "/")
     page.fill("#f-email", email)
@@ -178,15 +191,9 @@ def test_dashboard_shows_live_values_from_a_simulated_site(
     served: tuple[WebSite, LiveServer], page: Any, shots: Shots
 ) -> None:
     site, server = served
-    from fuseshare.workflow import MembershipSettings
     from tests.integration.web.web_site import OPERATOR
 
-    site.wf.groups.import_charger(
-        OPERATOR,
-        site.group_a,
-        charger="CH-A2",
-        membership=MembershipSettings(phases="L2,L3,L1", failsafe_current_a=6),
-    )
+    import_second_charger(site)
     site.wf.groups.activate(OPERATOR, site.group_a, confirm=True)
     sim = SimulatedSite(site.group_a, "AG-A1", ["CH-A1", "CH-A2"])
     sim.record_history(site.wf, now_utc())
