@@ -30,6 +30,7 @@ _V4_FEATURES = _V3_FEATURES._replace(
 )
 _V4_TUNABLES = replace(_V3_TUNABLES, increase_margin_fraction=0.01, small_increase_after_s=60.0)
 _V5_FEATURES = _V4_FEATURES._replace(shares_by_needs=True)
+_V6_FEATURES = _V5_FEATURES._replace(plans_by_needs=True)
 
 _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
     ("standard", 1): StandardAlgorithm(
@@ -85,6 +86,17 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
             "sessions rotate by the share of their wanted energy they will have had by "
             "their departure (cars leaving soon first), and shares grow with the current "
             "a car needs to be done by its departure. Without needs it is version 4."
+        ),
+    ),
+    ("standard", 6): StandardAlgorithm(
+        version=6,
+        features=_V6_FEATURES,
+        defaults=_V4_TUNABLES,
+        description=(
+            "Version 5, with a plan over the time until the cars leave, made every minute "
+            "from what they said they need: cars that leave soon are served while they are "
+            "there, the others later, so that no line stands idle once those that could use "
+            "it alone have gone. Without needs it is version 4."
         ),
     ),
 }

@@ -71,6 +71,7 @@ between the group min and its hard maxima; the output depends only on the input.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
@@ -94,6 +95,7 @@ from fuseshare.balancing.fill import (
     select_fitting,
     water_fill,
 )
+from fuseshare.balancing.planning import PLAN_EVERY_S, PlanSession, plan_currents
 from fuseshare.balancing.snapshot import ChargerInput, GroupConfig, Snapshot, Tunables
 from fuseshare.balancing.state import AlgorithmState, SessionState
 from fuseshare.balancing.topology import (
@@ -168,6 +170,9 @@ def _cap_reason(code: ReasonCode, value_a: float) -> Reason:
 _WAITING_ROOM = Reason(
     ReasonCode.WAITING_RELEASE, "waiting for room to start that stays free (meter noise)"
 )
+_PLANNED_LATER_REASON = Reason(
+    ReasonCode.PAUSED_PLAN, "paused: planned later (others leave sooner or need more)"
+)
 _CAR_FULL = Reason(ReasonCode.CAR_FULL, "car wants no energy: kept at min")
 
 
@@ -206,6 +211,11 @@ class Features(NamedTuple):
     departure on an average share from now on, and each session's share grows with the
     current it needs to get the rest by its departure (:func:`_weigh_by_needs`).
     Sessions that said nothing count as the middle one of those that did."""
+    plans_by_needs: bool = False
+    """Where cars said what they need, a plan over the time until they leave
+    (:mod:`planning`, made again every minute) weighs and orders the sessions: shares
+    follow the plan's current for each now, and a session the plan runs later waits
+    unless its minimum fits beside the others' planned currents."""
 
 
 class _Budget(NamedTuple):
@@ -575,6 +585,12 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
 
     if features.shares_by_needs:
         candidates = _weigh_by_needs(candidates, grid, now)
+    plan: Mapping[str, float] = {}
+    planned_s: float | None = None
+    if features.plans_by_needs:
+        plan, planned_s = _plan(candidates, room, grid, now, state)
+        if plan:
+            candidates = _follow_plan(candidates, plan)
     candidates.sort(key=_ORDER)
     # Sessions inside their min off time sort last: with spare-room restarts they get
     # only what remains once everyone else's minimum is in.
@@ -586,6 +602,8 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
     else:
         picked, _left = select_fitting([c.fill for c in eligible], room)
     chosen = [c for c, ok in zip(eligible, picked, strict=True) if ok]
+    if plan:
+        chosen = _waiting_on_spare(chosen, room, plan)
     fill_room = room
     start_check = features.starts_on_held_room
     if start_check:
@@ -618,6 +636,8 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
         else:
             current, target = 0.0, 0.0
             reason = _paused_reason(c, room, budget, t, now, rotation)
+            if reason.code is ReasonCode.PAUSED_ROTATION and _waits(c):
+                reason = _PLANNED_LATER_REASON
             if (
                 start_check
                 and reason.code is ReasonCode.PAUSED_ROTATION
@@ -683,7 +703,7 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
         tuple(r for r in results if r is not None),
         lines,
     )
-    return AllocationResult(allocation, AlgorithmState(now, new_sessions, recent))
+    return AllocationResult(allocation, AlgorithmState(now, new_sessions, recent, plan, planned_s))
 
 
 _AS_PER_KWH = 3.6e6 / 230.0
@@ -711,22 +731,12 @@ def _weigh_by_needs(candidates: list[_Candidate], grid: Grid, now_s: float) -> l
     lefts: list[float | None] = []
     offered = 0.0
     for c in candidates:
-        ch = c.charger
-        phases = ch.car_phases if ch.car_phases is not None else c.session.car_phases
-        per_a = _power(grid, ch.wiring, phases)
-        if ch.setpoint_a > 0.0:
-            offered += ch.setpoint_a * per_a
-        dep = ch.departure_s
-        left = max(0.0, dep - now_s) if dep is not None and math.isfinite(dep) else None
+        per_a, wanted_as, left = _told(c, grid, now_s)
+        if c.charger.setpoint_a > 0.0:
+            offered += c.charger.setpoint_a * per_a
         lefts.append(left)
-        wanted = ch.energy_wanted_kwh
-        if wanted is None or not 0.0 < wanted < math.inf:  # NaN fails too
-            wants.append(None)
-            needs.append(None)
-            continue
-        wanted_as = wanted * _AS_PER_KWH
         wants.append(wanted_as)
-        if left is None or per_a <= 0.0:
+        if wanted_as is None or left is None or per_a <= 0.0:
             needs.append(None)
             continue
         rest_as = max(0.0, wanted_as - c.session.served_as)
@@ -749,6 +759,115 @@ def _weigh_by_needs(candidates: list[_Candidate], grid: Grid, now_s: float) -> l
         fill = _new(FillItem, (share, c.lo_a, c.hi_a, c.factors))
         out.append(c._replace(weight=share, order_key=key, fill=fill))
     return out
+
+
+def _told(c: _Candidate, grid: Grid, now_s: float) -> tuple[float, float | None, float | None]:
+    """A session's power per ampere, and what its car told: the energy it wants (in
+    the unit of ``served_as``) and the seconds to its departure (None: not told;
+    NaN, zero, negative or infinite energy counts as not told)."""
+    ch = c.charger
+    phases = ch.car_phases if ch.car_phases is not None else c.session.car_phases
+    per_a = _power(grid, ch.wiring, phases)
+    dep = ch.departure_s
+    left = max(0.0, dep - now_s) if dep is not None and math.isfinite(dep) else None
+    wanted = ch.energy_wanted_kwh
+    if wanted is None or not 0.0 < wanted < math.inf:  # NaN fails too
+        return per_a, None, left
+    return per_a, wanted * _AS_PER_KWH, left
+
+
+def _plan(
+    candidates: list[_Candidate],
+    room: list[float],
+    grid: Grid,
+    now_s: float,
+    state: AlgorithmState,
+) -> tuple[Mapping[str, float], float | None]:
+    """The plan for the sessions (session id -> current now) and when it was made: the
+    one in ``state`` while younger than :data:`planning.PLAN_EVERY_S` and made for
+    the same sessions, else a new one (:func:`planning.plan_currents`) when any car
+    told its needs and the sessions' maxima do not all fit the room anyway."""
+    ids = {c.charger.session_id or c.charger.charger_id for c in candidates}
+    if (
+        state.planned_s is not None
+        and 0.0 <= now_s - state.planned_s < PLAN_EVERY_S
+        and (ids == state.plan.keys() or not state.plan)
+    ):
+        # The same sessions (or a programme that could not be solved: not every cycle).
+        return state.plan, state.planned_s
+    load = [0.0, 0.0, 0.0]
+    sessions: list[PlanSession] = []
+    told = False
+    for c in candidates:
+        per_a, wanted_as, left = _told(c, grid, now_s)
+        told = told or wanted_as is not None
+        for p in range(3):
+            load[p] += c.factors[p] * c.hi_a
+        key = c.charger.session_id or c.charger.charger_id
+        sessions.append(
+            PlanSession(key, c.factors, c.hi_a, per_a, c.session.served_as, wanted_as, left)
+        )
+    if not told or all(load[p] <= room[p] for p in range(3)):
+        return {}, None
+    return plan_currents(sessions, room), now_s
+
+
+def _follow_plan(candidates: list[_Candidate], plan: Mapping[str, float]) -> list[_Candidate]:
+    """Weigh and order sessions by the plan's current for them now.
+
+    A session the plan runs now (at least half its minimum: below it, turns make up
+    the average) gets a share in proportion to the plan's current; the others go
+    after all of them and get room only where :func:`_waiting_on_spare` finds it.
+    """
+    out: list[_Candidate] = []
+    for c in candidates:
+        planned = plan.get(c.charger.session_id or c.charger.charger_id)
+        if planned is None:
+            out.append(c)
+            continue
+        group, wanting, rank, cid = c.order_key
+        if planned >= 0.5 * c.lo_a:
+            share = c.weight * planned
+        else:
+            share, rank = c.weight * 1e-3, rank + _PLANNED_LATER
+        fill = _new(FillItem, (share, c.lo_a, c.hi_a, c.factors))
+        out.append(c._replace(weight=share, order_key=(group, wanting, rank, cid), fill=fill))
+    return out
+
+
+_PLANNED_LATER = 1e18
+"""Added to the rotation rank of a session its plan runs later: after every other."""
+
+
+def _waiting_on_spare(
+    chosen: list[_Candidate], room: list[float], plan: Mapping[str, float]
+) -> list[_Candidate]:
+    """The chosen sessions less those the plan runs later whose minimum does not fit the
+    room the others leave at their planned currents (never below their minimum). A
+    session inside its minimum on time (order group 0) is not one that waits."""
+    left = list(room)
+    later: list[_Candidate] = []
+    for c in chosen:
+        if _waits(c):
+            later.append(c)
+            continue
+        planned = plan.get(c.charger.session_id or c.charger.charger_id, c.hi_a)
+        take = max(c.lo_a, min(planned, c.hi_a))
+        for p in range(3):
+            left[p] -= c.factors[p] * take
+    dropped: set[int] = set()
+    for c in later:
+        if fits(c.factors, c.lo_a, left):
+            for p in range(3):
+                left[p] -= c.factors[p] * c.lo_a
+        else:
+            dropped.add(c.pos)
+    return [c for c in chosen if c.pos not in dropped] if dropped else chosen
+
+
+def _waits(c: _Candidate) -> bool:
+    """Whether the plan runs this session later (and it is not inside its min on time)."""
+    return c.order_key[2] >= _PLANNED_LATER and c.order_key[0] != 0
 
 
 def _middle(values: list[float | None]) -> float:

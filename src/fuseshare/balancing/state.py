@@ -42,6 +42,10 @@ class AlgorithmState:
     recent_other: tuple[tuple[float, float, float, float], ...] = ()
     """(read_at_s, L1, L2, L3): the rest of the building from recent fresh readings,
     oldest first (kept only by versions that hold increases against meter noise)."""
+    plan: Mapping[str, float] = field(default_factory=dict)
+    """Session id -> the current its plan gives it now (versions that plan by needs)."""
+    planned_s: float | None = None
+    """When ``plan`` was made (None: no plan)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -50,12 +54,15 @@ class AlgorithmState:
         }
         if self.recent_other:
             out["recent_other"] = [list(r) for r in self.recent_other]
+        if self.planned_s is not None:
+            out["plan"] = dict(sorted(self.plan.items()))
+            out["planned_s"] = self.planned_s
         return out
 
     def carried_over(self) -> AlgorithmState:
         """What a restarted loop may take on: per session what it has had (``served_as``)
         and the phases learned, nothing tied to the old process's clock (switch times,
-        caps, probes, recent readings), so rotation goes on where it was."""
+        caps, probes, recent readings, the plan), so rotation goes on where it was."""
         return AlgorithmState(
             sessions={
                 cid: SessionState(s.session_id, s.on, None, s.served_as, s.car_phases)
@@ -71,6 +78,11 @@ class AlgorithmState:
             (float(r[0]), float(r[1]), float(r[2]), float(r[3]))
             for r in data.get("recent_other", ())
         )
+        planned = data.get("planned_s")
         return cls(
-            now_s=None if now is None else float(now), sessions=sessions, recent_other=recent
+            now_s=None if now is None else float(now),
+            sessions=sessions,
+            recent_other=recent,
+            plan={str(k): float(v) for k, v in dict(data.get("plan", {})).items()},
+            planned_s=None if planned is None else float(planned),
         )

@@ -245,6 +245,51 @@ def test_a_car_leaving_sooner_gets_more_from_version_5() -> None:
     assert _told(5, tell=True, wants_kwh=(2, 2), leave_s=(1000, 10_000)) == [16.0, 8.0]
 
 
+def _leaves_soon(version: int) -> list[float]:
+    """TN, the meter silent (24 A offline budget per line). A: a one-phase car on L1
+    that wants 3 kWh and leaves at 1200 s (24 A for 1200 s is 1.8 kWh: it needs L1 all
+    the time). B: a three-phase car that wants 5 kWh and stays until 4000 s. What they
+    draw at 150 s."""
+    data = scenario(
+        grid="TN_400_3P",
+        duration_s=4000,
+        cars_tell_needs=True,
+        sessions=[
+            {
+                "charger": "A",
+                "arrive_s": 0,
+                "depart_s": 1200,
+                "energy_kwh": 3,
+                "car_phases": 1,
+                "car_max_current_a": 32,
+            },
+            {
+                "charger": "B",
+                "arrive_s": 0,
+                "depart_s": 4000,
+                "energy_kwh": 5,
+                "car_phases": 3,
+                "car_max_current_a": 32,
+            },
+        ],
+        chargers=[
+            {"id": "A", "phases": ["L1", "L2", "L3"], "max_current_a": 32},
+            {"id": "B", "phases": ["L1", "L2", "L3"], "max_current_a": 32},
+        ],
+        faults=[{"kind": "meter_offline", "from_s": 0, "to_s": 4000}],
+    )
+    data["group"]["version"] = version
+    return simulate(parse_scenario(data), LoopController()).trace.car_a[150].tolist()
+
+
+def test_version_6_gives_the_line_to_the_car_that_leaves_soon() -> None:
+    """Version 6's plan: A has L1 while it is there, B waits (it has 2800 s after A
+    left). Version 5 weighs by need (A 39 A, B 6.5 A) but admits both: B's minimum
+    6 A takes a quarter of L1 from A, 18 A and 6 A."""
+    assert _leaves_soon(6) == [24.0, 0.0]
+    assert _leaves_soon(5) == [18.0, 6.0]
+
+
 def test_needs_are_told_again_when_the_control_side_comes_back() -> None:
     """The store keeps what a car said; after the control side was down (60-100 s) the
     resumed sessions are shared by it again (else both would count as average: 12/12)."""

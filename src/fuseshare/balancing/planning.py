@@ -1,0 +1,219 @@
+"""A plan over the evening from what cars said they need (a small linear programme).
+
+Version 6 of the standard algorithm asks, once a minute, how the room the group has
+now would best be spread over the time until the cars leave, and shares the present
+by the first step of that plan. What it buys over sharing by the current each car
+needs (version 5) is timing: a one-phase car on a busy line that leaves at nine is
+served while it is there, and the three-phase cars that stay the night take that
+line's room later, instead of everyone getting a slice now and a line standing idle
+after nine because nobody left can use it alone.
+
+The programme, with time cut into ``S`` slots of ``L`` seconds from now and
+``r[k, s]`` session k's average current (A per phase) over slot s::
+
+    maximise   Σ_k Σ_j c_j · u[k, j]  +  δ · Σ_k Σ_s (1 + ε (S - s) / S) · e[k, s]
+    subject to Σ_k f[k, p] · r[k, s] ≤ room[p]                  every slot s, line p
+               Σ_s e[k, s] ≤ rest[k]                               every session k
+               Σ_j u[k, j] ≤ (had[k] + Σ_s e[k, s]) / want[k]       every session k
+               0 ≤ u[k, j] ≤ 1 / J,   0 ≤ r[k, s] ≤ max[k] · present[k, s]
+
+where ``e[k, s] = r[k, s] · L · w[k]`` is the energy of a slot (w: power per ampere,
+:func:`topology.power_per_ampere`), ``rest`` what the car still wants, ``had`` what
+it has had, and ``present[k, s]`` the part of slot s before its departure. The
+utility of a session is its fraction of the wanted energy cut in ``J`` bands, each
+worth ``FAIRNESS_RATIO`` times the next higher one: a tenth more for the session
+that has least is worth more than a tenth for one that has more, so the plan evens
+the fractions out (nearly max-min fair) and uses what is left for energy (``δ``);
+``ε`` prefers the same energy sooner (the future holds other cars and other loads
+nobody knows of yet).
+
+It knows only the present: the room stays what it is now, no other car arrives. It
+relaxes the minimum current (a plan below the minimum is served by turns). It never
+decides safety: the plan only weighs and orders sessions in the sharing that follows,
+which keeps every limit on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+from scipy.optimize import linprog  # type: ignore[import-untyped]
+from scipy.sparse import coo_matrix  # type: ignore[import-untyped]
+
+from fuseshare.balancing.fill import Factors
+
+PLAN_EVERY_S = 60.0
+"""How often a group's plan is made again (and whenever its sessions change)."""
+MAX_PLANNED_SESSIONS = 120
+"""Above this many sessions a group is shared by needs without a plan (version 5):
+the programme grows with sessions times slots, and a minute's plan must stay cheap."""
+SLOTS = 48
+MIN_SLOT_S = 300.0
+MAX_HORIZON_S = 24 * 3600.0
+HORIZON_FLOOR_S = 900.0
+"""A departure closer than this (or past) is taken as this far away."""
+BANDS = 10
+FAIRNESS_RATIO = 3.0
+"""A band of the fraction wanted is worth this many times the next higher band."""
+ENERGY_WEIGHT = 0.2
+"""Utility of the average session's whole wanted energy, against 1 for the top band
+of every session's fraction (a tenth of it): energy decides between plans about
+equally fair, and buys at most a little unfairness among sessions nearly done.
+Ratio and weight were chosen on the library's two scarce evenings (see
+docs/sharing.md): the figures move by about a point either way between 2 and 4."""
+SOONER = 0.01
+
+
+class PlanSession(NamedTuple):
+    key: str
+    factors: Factors
+    max_a: float
+    """The most it may take now (charger, car, membership)."""
+    per_a: float
+    """Power per ampere, in 230 V windings (energy unit: winding ampere-seconds)."""
+    had: float
+    """Energy it has had this session (winding ampere-seconds)."""
+    wanted: float | None
+    """Energy wanted for the whole session (same unit); None: not told."""
+    left_s: float | None
+    """Seconds to its departure; None: not told."""
+
+
+def plan_currents(sessions: Sequence[PlanSession], room: Sequence[float]) -> dict[str, float]:
+    """The first slot's average current per session (A) of the plan, by key.
+
+    ``room`` is what the sessions may draw together per line now (``inf``: no
+    limit on that line). Sessions that did not tell count as the middle of those
+    that did. Empty when nothing was told, or when the programme cannot be solved
+    (the caller then shares without a plan).
+    """
+    if not sessions or len(sessions) > MAX_PLANNED_SESSIONS:
+        return {}
+    sessions = [_sane(s) for s in sessions]
+    told_want = [s.wanted for s in sessions if s.wanted is not None]
+    told_left = [s.left_s for s in sessions if s.left_s is not None]
+    if not told_want:
+        return {}
+    mid_want = _middle(told_want)
+    mid_left = _middle(told_left) if told_left else MAX_HORIZON_S
+    wants = [mid_want if s.wanted is None else s.wanted for s in sessions]
+    lefts = [
+        min(MAX_HORIZON_S, max(HORIZON_FLOOR_S, mid_left if s.left_s is None else s.left_s))
+        for s in sessions
+    ]
+    horizon = max(lefts)
+    slot = max(MIN_SLOT_S, horizon / SLOTS)
+    n_slots = max(1, math.ceil(horizon / slot - 1e-9))
+    return _solve(sessions, room, wants, lefts, slot, n_slots)
+
+
+def _solve(
+    sessions: Sequence[PlanSession],
+    room: Sequence[float],
+    wants: list[float],
+    lefts: list[float],
+    slot: float,
+    n_slots: int,
+) -> dict[str, float]:
+    n = len(sessions)
+    n_r = n * n_slots
+    n_u = n * BANDS
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    rhs: list[float] = []
+
+    def r_index(k: int, s: int) -> int:
+        return k * n_slots + s
+
+    # Lines: each slot's currents within the room of now.
+    for p in range(3):
+        limit = room[p]
+        if not math.isfinite(limit):
+            continue
+        loaded = [(k, s.factors[p]) for k, s in enumerate(sessions) if s.factors[p]]
+        if not loaded:
+            continue
+        for t in range(n_slots):
+            row = len(rhs)
+            for k, f in loaded:
+                rows.append(row)
+                cols.append(r_index(k, t))
+                vals.append(f)
+            rhs.append(max(0.0, limit))
+    # Energy (in fractions of the wanted energy): no more than it still wants, and the
+    # bands of utility no higher than what it will have had.
+    for k, s in enumerate(sessions):
+        per_slot = slot * s.per_a / wants[k]
+        rest = max(0.0, wants[k] - s.had) / wants[k]
+        row = len(rhs)
+        for t in range(n_slots):
+            rows.append(row)
+            cols.append(r_index(k, t))
+            vals.append(per_slot)
+        rhs.append(rest)
+        row = len(rhs)
+        for t in range(n_slots):
+            rows.append(row)
+            cols.append(r_index(k, t))
+            vals.append(-per_slot)
+        for j in range(BANDS):
+            rows.append(row)
+            cols.append(n_r + k * BANDS + j)
+            vals.append(1.0)
+        rhs.append(min(1.0, s.had / wants[k]))
+
+    mean_want = sum(wants) / n
+    cost = np.zeros(n_r + n_u)
+    upper = np.zeros(n_r + n_u)
+    for k, s in enumerate(sessions):
+        energy = ENERGY_WEIGHT * slot * s.per_a / mean_want
+        for t in range(n_slots):
+            cost[r_index(k, t)] = -energy * (1.0 + SOONER * (n_slots - t) / n_slots)
+            present = min(1.0, max(0.0, (lefts[k] - t * slot) / slot))
+            upper[r_index(k, t)] = max(0.0, s.max_a) * present
+        for j in range(BANDS):
+            cost[n_r + k * BANDS + j] = -(FAIRNESS_RATIO ** (BANDS - 1 - j))
+            upper[n_r + k * BANDS + j] = 1.0 / BANDS
+    a_ub = coo_matrix((vals, (rows, cols)), shape=(len(rhs), n_r + n_u)).tocsr()
+    result = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=np.asarray(rhs),
+        bounds=np.column_stack([np.zeros(n_r + n_u), upper]),
+        method="highs",
+    )
+    if result.status != 0 or result.x is None:
+        return {}
+    x = result.x
+    return {s.key: max(0.0, float(x[r_index(k, 0)])) for k, s in enumerate(sessions)}
+
+
+MIN_WANTED = 1.0
+"""A want below this (one winding ampere-second) counts as not told."""
+MAX_CURRENT_A = 1000.0
+
+
+def _sane(s: PlanSession) -> PlanSession:
+    """The session with what no programme can take made harmless: a want that is not a
+    finite number of at least :data:`MIN_WANTED` or a departure that is not finite is
+    not told; what it had is kept within 0 and its want; the current within 0 and
+    :data:`MAX_CURRENT_A`; a power per ampere that is not a positive number is 1."""
+    wanted = s.wanted
+    if wanted is None or not MIN_WANTED <= wanted < math.inf:  # NaN fails too
+        wanted = None
+    left = s.left_s if s.left_s is not None and math.isfinite(s.left_s) else None
+    had = s.had if math.isfinite(s.had) and s.had > 0.0 else 0.0
+    if wanted is not None:
+        had = min(had, wanted)
+    max_a = s.max_a if 0.0 <= s.max_a <= MAX_CURRENT_A else (MAX_CURRENT_A if s.max_a > 0 else 0.0)
+    per_a = s.per_a if 0.0 < s.per_a < math.inf else 1.0
+    return PlanSession(s.key, s.factors, max_a, per_a, had, wanted, left)
+
+
+def _middle(values: Sequence[float]) -> float:
+    known = sorted(values)
+    return known[len(known) // 2]
