@@ -1,8 +1,9 @@
 """Benchmark: the scenario library against baselines and every algorithm version, in one run.
 
 Prints one table (and asserts nothing). Run: ``.venv/bin/python bench/bench_balancing.py``
-(``--scenario NAME`` to pick, ``--jobs N`` to use N processes, ``--hours H`` to cut
-each scenario to its first H hours, ``--json FILE`` to keep the rows).
+(``--scenario NAME`` and ``--controller LABEL`` to pick, ``--jobs N`` to use N
+processes, ``--hours H`` to cut each scenario to its first H hours, ``--json FILE``
+to keep the rows).
 
 Controllers, all on the same simulated site (virtual clock, same cars, same meter):
 
@@ -153,6 +154,11 @@ def goals(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", action="append", help="library scenario name (repeatable)")
+    parser.add_argument(
+        "--controller",
+        action="append",
+        help="only this controller, as the table labels it (repeatable), e.g. 'standard v6'",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
     parser.add_argument("--hours", type=float, default=None, help="cut scenarios to H hours")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
@@ -166,14 +172,21 @@ def main() -> None:
     files = sorted(LIBRARY.glob("*.json"))
     if args.scenario:
         files = [f for f in files if f.stem in set(args.scenario)]
+    chosen = controllers()
+    if args.controller:
+        known = {label for label, _ in chosen}
+        unknown = set(args.controller) - known
+        if unknown:
+            parser.error(f"unknown controller {sorted(unknown)}; known: {sorted(known)}")
+        chosen = [(label, kw) for label, kw in chosen if label in set(args.controller)]
     jobs = [
         (str(f), label, kw, args.hours, args.charger_meter_interval)
         for f in files
-        for label, kw in controllers()
+        for label, kw in chosen
     ]
     started = time.perf_counter()
     print(
-        f"{len(files)} scenarios x {len(controllers())} controllers, {args.jobs} process(es)",
+        f"{len(files)} scenarios x {len(chosen)} controllers, {args.jobs} process(es)",
         file=sys.stderr,
     )
     if args.jobs > 1:
