@@ -2,6 +2,8 @@
 
 Prints figures; asserts nothing. Run: ``.venv/bin/python bench/bench_allocate.py``
 (``--version N``, default 2; ``--needs``: every other car tells energy and departure).
+The last column is a cycle that makes a new plan (version 6 and later, with needs:
+once a minute; groups above ``MAX_PLANNED_SESSIONS`` sessions have none).
 Each group is a busy IT site (the harder grid: every one-phase car loads two lines)
 with mixed wiring rotations, car phases, weights, some offline chargers and a
 fresh meter reading, allocated from a warm state (a steady-state control loop).
@@ -17,6 +19,7 @@ import math
 import random
 import statistics
 import timeit
+from dataclasses import replace
 
 from fuseshare.balancing import (
     AlgorithmState,
@@ -91,7 +94,8 @@ def main() -> None:
     algo = get_algorithm("standard", args.version)
     print(f"standard v{args.version}" + (", half the cars tell their needs" if args.needs else ""))
     print(
-        f"{'chargers':>9} {'median ms':>10} {'min ms':>8} {'us/charger':>11} {'/(n log2 n) ns':>15}"
+        f"{'chargers':>9} {'median ms':>10} {'min ms':>8} {'us/charger':>11} "
+        f"{'/(n log2 n) ns':>15} {'planning ms':>12}"
     )
     for n in (10, 100, 1_000, 5_000):
         snapshot = make_snapshot(n, needs=args.needs)
@@ -106,9 +110,15 @@ def main() -> None:
         )
         per_call = [r / number for r in runs]
         med = statistics.median(per_call)
+        # The same cycle with the plan a minute old: it is made again.
+        stale = replace(state, planned_s=None if state.planned_s is None else -1e9)
+        planning = statistics.median(
+            timeit.repeat(lambda s=snapshot, st=stale: algo.allocate(s, st), number=1, repeat=5)  # type: ignore[misc]
+        )
         print(
             f"{n:>9} {med * 1e3:>10.3f} {min(per_call) * 1e3:>8.3f} {med / n * 1e6:>11.2f} "
-            f"{med / (n * math.log2(n)) * 1e9:>15.1f}"
+            f"{med / (n * math.log2(n)) * 1e9:>15.1f} "
+            f"{(f'{planning * 1e3:.1f}' if state.planned_s is not None else '-'):>12}"
         )
 
 

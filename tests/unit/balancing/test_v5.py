@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 
 from fuseshare.balancing import (
@@ -96,12 +97,15 @@ def test_absurd_needs_count_as_unknown() -> None:
         assert _currents(a, b) == {"A": 15.0, "B": 15.0}
 
 
-@settings(max_examples=150, deadline=None)
-@given(sequences())
-def test_without_needs_version_5_is_version_4(case: tuple[int, list]) -> None:
+@pytest.mark.parametrize("version", [5, 6])
+@settings(max_examples=100, deadline=None)
+@given(case=sequences())
+def test_without_needs_the_needs_versions_are_version_4(
+    version: int, case: tuple[int, list]
+) -> None:
     """Groups whose cars say nothing (every OCPP 1.6 site) see no change."""
     _version, snaps = case
-    states = {4: AlgorithmState(), 5: AlgorithmState()}
+    states = {4: AlgorithmState(), version: AlgorithmState()}
     for snap in snaps:
         plain = replace(
             snap,
@@ -110,12 +114,12 @@ def test_without_needs_version_5_is_version_4(case: tuple[int, list]) -> None:
             ),
         )
         out = {}
-        for version in (4, 5):
-            result = get_algorithm("standard", version).allocate(plain, states[version])
-            states[version] = result.state
-            out[version] = result.allocation
-        assert out[5].chargers == out[4].chargers
-        assert out[5].lines == out[4].lines
+        for v in (4, version):
+            result = get_algorithm("standard", v).allocate(plain, states[v])
+            states[v] = result.state
+            out[v] = result.allocation
+        assert out[version].chargers == out[4].chargers
+        assert out[version].lines == out[4].lines
 
 
 def test_a_car_leaving_sooner_goes_before_one_equally_served_that_stays() -> None:

@@ -1,13 +1,11 @@
 """Version 6: a plan over the time until the cars leave weighs and orders the sessions.
 Every case is worked out by hand in its docstring; without needs, version 6 is version 4
-(and the safety invariants hold for it in test_properties)."""
+(test_v5) and the safety invariants hold for it (test_properties)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
-
-from hypothesis import given, settings
 
 from fuseshare.balancing import (
     AlgorithmState,
@@ -15,12 +13,10 @@ from fuseshare.balancing import (
     Grid,
     ReasonCode,
     SessionState,
-    get_algorithm,
 )
 from fuseshare.balancing.planning import MAX_PLANNED_SESSIONS, PlanSession, plan_currents
 
 from .support import charger, config, run
-from .test_properties import sequences
 
 TN3 = Grid.TN_400_3P
 KWH = 3.6e6 / 230.0  # winding ampere-seconds per kWh
@@ -143,25 +139,3 @@ def test_nothing_told_or_too_many_sessions_is_no_plan() -> None:
         for k in range(MAX_PLANNED_SESSIONS + 1)
     ]
     assert plan_currents(many, [10.0, 10.0, 10.0]) == {}
-
-
-@settings(max_examples=100, deadline=None)
-@given(sequences())
-def test_without_needs_version_6_is_version_4(case: tuple[int, list]) -> None:
-    """Groups whose cars say nothing (every OCPP 1.6 site) see no change."""
-    _version, snaps = case
-    states = {4: AlgorithmState(), 6: AlgorithmState()}
-    for snap in snaps:
-        plain = replace(
-            snap,
-            chargers=tuple(
-                replace(ch, energy_wanted_kwh=None, departure_s=None) for ch in snap.chargers
-            ),
-        )
-        out = {}
-        for version in (4, 6):
-            result = get_algorithm("standard", version).allocate(plain, states[version])
-            states[version] = result.state
-            out[version] = result.allocation
-        assert out[6].chargers == out[4].chargers
-        assert out[6].lines == out[4].lines
