@@ -95,7 +95,12 @@ from fuseshare.balancing.fill import (
     select_fitting,
     water_fill,
 )
-from fuseshare.balancing.planning import PLAN_EVERY_S, PlanSession, plan_currents
+from fuseshare.balancing.planning import (
+    MAX_PLANNED_SESSIONS,
+    PLAN_EVERY_S,
+    PlanSession,
+    plan_currents,
+)
 from fuseshare.balancing.snapshot import ChargerInput, GroupConfig, Snapshot, Tunables
 from fuseshare.balancing.state import AlgorithmState, SessionState
 from fuseshare.balancing.topology import (
@@ -787,7 +792,9 @@ def _plan(
     one in ``state`` while younger than :data:`planning.PLAN_EVERY_S` and made for
     the same sessions, else a new one (:func:`planning.plan_currents`) when any car
     told its needs and the sessions' maxima do not all fit the room anyway."""
-    ids = {c.charger.session_id or c.charger.charger_id for c in candidates}
+    if len(candidates) > MAX_PLANNED_SESSIONS:
+        return {}, None
+    ids = {_key(c) for c in candidates}
     if (
         state.planned_s is not None
         and 0.0 <= now_s - state.planned_s < PLAN_EVERY_S
@@ -803,13 +810,18 @@ def _plan(
         told = told or wanted_as is not None
         for p in range(3):
             load[p] += c.factors[p] * c.hi_a
-        key = c.charger.session_id or c.charger.charger_id
+        key = _key(c)
         sessions.append(
             PlanSession(key, c.factors, c.hi_a, per_a, c.session.served_as, wanted_as, left)
         )
     if not told or all(load[p] <= room[p] for p in range(3)):
         return {}, None
     return plan_currents(sessions, room), now_s
+
+
+def _key(c: _Candidate) -> str:
+    """A candidate's key in the plan: its session (every candidate has one)."""
+    return c.charger.session_id or c.charger.charger_id
 
 
 def _follow_plan(candidates: list[_Candidate], plan: Mapping[str, float]) -> list[_Candidate]:
@@ -821,7 +833,7 @@ def _follow_plan(candidates: list[_Candidate], plan: Mapping[str, float]) -> lis
     """
     out: list[_Candidate] = []
     for c in candidates:
-        planned = plan.get(c.charger.session_id or c.charger.charger_id)
+        planned = plan.get(_key(c))
         if planned is None:
             out.append(c)
             continue
@@ -851,7 +863,7 @@ def _waiting_on_spare(
         if _waits(c):
             later.append(c)
             continue
-        planned = plan.get(c.charger.session_id or c.charger.charger_id, c.hi_a)
+        planned = plan.get(_key(c), c.hi_a)
         take = max(c.lo_a, min(planned, c.hi_a))
         for p in range(3):
             left[p] -= c.factors[p] * take
