@@ -51,6 +51,8 @@ MAX_PLANNED_SESSIONS = 120
 """Above this many sessions a group is shared by needs without a plan (version 5):
 the programme grows with sessions times slots, and a minute's plan must stay cheap."""
 SLOTS = 48
+SOLVE_TIME_LIMIT_S = 1.0
+"""HiGHS stops here (the loop waits for it); no plan then, sharing goes on without."""
 MIN_SLOT_S = 300.0
 MAX_HORIZON_S = 24 * 3600.0
 HORIZON_FLOOR_S = 900.0
@@ -131,8 +133,8 @@ def _solve(
 
     # Lines: each slot's currents within the room of now.
     for p in range(3):
-        limit = room[p]
-        if not math.isfinite(limit):
+        limit = 0.0 if math.isnan(room[p]) else room[p]
+        if limit == math.inf:
             continue
         loaded = [(k, s.factors[p]) for k, s in enumerate(sessions) if s.factors[p]]
         if not loaded:
@@ -179,13 +181,19 @@ def _solve(
             cost[n_r + k * BANDS + j] = -(FAIRNESS_RATIO ** (BANDS - 1 - j))
             upper[n_r + k * BANDS + j] = 1.0 / BANDS
     a_ub = coo_matrix((vals, (rows, cols)), shape=(len(rhs), n_r + n_u)).tocsr()
-    result = linprog(
-        cost,
-        A_ub=a_ub,
-        b_ub=np.asarray(rhs),
-        bounds=np.column_stack([np.zeros(n_r + n_u), upper]),
-        method="highs",
-    )
+    try:
+        result = linprog(
+            cost,
+            A_ub=a_ub,
+            b_ub=np.asarray(rhs),
+            bounds=np.column_stack([np.zeros(n_r + n_u), upper]),
+            method="highs",
+            options={"time_limit": SOLVE_TIME_LIMIT_S},
+        )
+    except (ValueError, ArithmeticError):
+        # The plan only advises: one that cannot be made must not stop the charging
+        # (the control loop fails closed on an exception); sharing goes on without it.
+        return {}
     if result.status != 0 or result.x is None:
         return {}
     x = result.x

@@ -129,6 +129,9 @@ def test_plan_never_exceeds_a_line_or_a_session_and_copes_with_no_room() -> None
         assert sum(s.factors[p] * plan[s.key] for s in sessions) <= room + 1e-6
     assert all(0.0 <= plan[s.key] <= s.max_a + 1e-9 for s in sessions)
     assert all(v == 0.0 for v in plan_currents(sessions, [0.0, -5.0, 0.0]).values())
+    # A room that is not a number is no room; minus infinity none either.
+    odd = plan_currents(sessions, [math.nan, math.inf, -math.inf])
+    assert all(odd[s.key] == 0.0 for s in sessions if s.factors[0] or s.factors[2])
 
 
 def test_nothing_told_or_too_many_sessions_is_no_plan() -> None:
