@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -94,9 +94,20 @@ class LiveBoard:
 
     def __init__(self) -> None:
         self._latest: dict[int, GroupLive] = {}
+        self._pending: dict[int, Callable[[], GroupLive]] = {}
         self._subscribers: dict[int, set[asyncio.Queue[GroupLive]]] = {}
 
+    def publish_lazy(self, group_id: int, build: Callable[[], GroupLive]) -> None:
+        """Publish a state that ``build`` makes when it is first read: at once when
+        someone is subscribed, else on :meth:`latest` (control loops publish every
+        second whether or not anybody looks)."""
+        if self._subscribers.get(group_id):
+            self.publish(build())
+        else:
+            self._pending[group_id] = build
+
     def publish(self, live: GroupLive) -> None:
+        self._pending.pop(live.group_id, None)
         self._latest[live.group_id] = live
         for queue in self._subscribers.get(live.group_id, ()):
             if queue.full():
@@ -105,9 +116,13 @@ class LiveBoard:
             queue.put_nowait(live)
 
     def latest(self, group_id: int) -> GroupLive | None:
+        build = self._pending.pop(group_id, None)
+        if build is not None:
+            self._latest[group_id] = build()
         return self._latest.get(group_id)
 
     def forget(self, group_id: int) -> None:
+        self._pending.pop(group_id, None)
         self._latest.pop(group_id, None)
 
     async def subscribe(self, group_id: int) -> AsyncIterator[GroupLive]:
@@ -115,7 +130,7 @@ class LiveBoard:
         queue: asyncio.Queue[GroupLive] = asyncio.Queue(maxsize=1)
         self._subscribers.setdefault(group_id, set()).add(queue)
         try:
-            current = self._latest.get(group_id)
+            current = self.latest(group_id)
             if current is not None:
                 yield current
             while True:

@@ -459,6 +459,9 @@ class GroupLoop:
     def _may_follow(self, serial: str, at_s: float, reaction_s: float) -> float | None:
         """The highest limit the car may still be following at ``at_s``: the one held
         ``reaction_s`` earlier and any sent since (a decrease takes that long to show)."""
+        held = self._held.get(serial)
+        if not held or len(held) == 1:  # the common case, every charger every cycle
+            return held[0][1] if held and held[0][0] <= at_s else None
         limits = self._limits_followable(serial, at_s - reaction_s, at_s)
         return max(limits) if limits else None
 
@@ -472,6 +475,9 @@ class GroupLoop:
         follow yet (counting it at that limit hid 24 A of building after a restart).
         """
         since_s = at_s - EV_REACTION_S
+        held = self._held.get(serial)
+        if not held or len(held) == 1:  # the common case, every charger every cycle
+            return held[0][1] if held and held[0][0] <= since_s else None
         if self._limit_in_effect(serial, since_s) is None:
             return None
         return min(self._limits_followable(serial, since_s, now_s))
@@ -486,6 +492,9 @@ class GroupLoop:
 
     def _held_since(self, serial: str, from_s: float, to_s: float) -> float | None:
         """The limit held throughout ``[from_s, to_s]``; None when it changed or was unknown."""
+        held = self._held.get(serial)
+        if not held or len(held) == 1:  # the common case, every charger every cycle
+            return held[0][1] if held and held[0][0] <= from_s else None
         if any(from_s < t <= to_s for t, _ in self._held.get(serial, ())):
             return None
         return self._limit_in_effect(serial, from_s)
@@ -571,112 +580,133 @@ class GroupLoop:
     # -- tell the world -------------------------------------------------------------------
 
     def _publish(self, snapshot: Snapshot, allocation: Allocation, now_s: float) -> None:
+        """Record the setpoint history and publish the live view. The view is built only
+        when someone reads it (a dashboard, the API): a loop cycles every second and
+        nobody may be looking; what it shows is taken now, so it is this cycle's."""
+        if self._history is not None:
+            self._record_history(snapshot, allocation, now_s)
         spec = self.spec
-        actual_by_line: dict[str, dict[str, float]] = {}
-        for c in snapshot.chargers:
-            lines: dict[str, float] = {}
-            if c.measured_a is not None:
-                for k, line in enumerate(c.wiring[: len(c.measured_a)]):
-                    lines[line] = lines.get(line, 0.0) + c.measured_a[k]
-            actual_by_line[c.charger_id] = lines
-        meter = snapshot.meter
-        grid_lines = spec.config.grid.lines
-        line_live = []
-        for budget in allocation.lines:
-            chargers_a = sum(a.get(budget.line, 0.0) for a in actual_by_line.values())
-            load = (
-                meter.currents_a.of(budget.line)
-                if meter is not None and allocation.meter_online
-                else None
-            )
-            line_live.append(
-                LineLive(
-                    line=budget.line,
-                    load_a=round(
-                        load if load is not None else chargers_a + (budget.other_load_a or 0.0), 2
-                    ),
-                    chargers_a=round(chargers_a, 2),
-                    limit_a=round(budget.limit_a, 2),
-                    fuse_a=spec.config.max_supply_current_a,
-                    group_limit_a=spec.config.max_current_online_a,
-                    binding=budget.source.describe(budget.line),
-                    site_limit_a=None
-                    if budget.site_limit_a is None
-                    else round(budget.site_limit_a, 2),
-                )
-            )
-        chargers_live = []
+        states = [self._telemetry.state(c.charger_id) for c in snapshot.chargers]
+        seen = [(st.online, st.controllable) for st in states]
+        view = self._meters.view(spec.meter_serial) if self._meters and spec.meter_serial else None
+        age_s = None if view is None or view.age_s is None else round(view.age_s, 2)
+        extra = {
+            "algorithm": spec.algorithm,
+            "version": spec.version,
+            "cycles": self.cycles,
+            "offline_budget_lowered_a": None
+            if self.offline_budget is None
+            else [round(self.offline_budget.of(line), 1) for line in spec.config.grid.lines],
+        }
+        self._board.publish_lazy(
+            spec.group_id,
+            lambda: _live_view(spec, snapshot, allocation, now_s, seen, age_s, extra),
+        )
+
+    def _record_history(self, snapshot: Snapshot, allocation: Allocation, now_s: float) -> None:
+        assert self._history is not None
         by_id = allocation.by_id()
         for c in snapshot.chargers:
             a = by_id.get(c.charger_id)
-            st = self._telemetry.state(c.charger_id)
-            if not st.online:
-                state = "offline"
-            elif not st.controllable:
-                state = "not_controllable"
-            elif c.session_id is None:
-                state = "idle"
-            elif a is not None and a.current_a > 0:
-                state = "charging"
-            else:
-                state = "paused"
-            chargers_live.append(
-                ChargerLive(
-                    serial=c.charger_id,
-                    state=state,
-                    online=st.online,
-                    setpoint_a=None if a is None else a.current_a,
-                    actual_a=tuple(
-                        round(actual_by_line[c.charger_id].get(line, 0.0), 2) for line in grid_lines
-                    ),
-                    reason=a.reason.text if a is not None else "",
-                    needs=_needs_text(c, now_s),
-                )
-            )
-            if (
-                self._history is not None
-                and a is not None
-                and now_s - self._last_history_s.get(c.charger_id, -1e9) >= 1.0
-            ):
-                self._last_history_s[c.charger_id] = now_s
-                member = self._members.get(c.charger_id)
-                if member is not None:
-                    self._history.add_setpoint(
-                        SetpointPoint(
-                            group_id=spec.group_id,
-                            charger_id=member.charger_id,
-                            at_s=now_s,
-                            current_a=a.current_a,
-                            actual_a=max(c.measured_a) if c.measured_a else None,
-                            reason=a.reason.text,
-                        )
+            if a is None or now_s - self._last_history_s.get(c.charger_id, -1e9) < 1.0:
+                continue
+            self._last_history_s[c.charger_id] = now_s
+            member = self._members.get(c.charger_id)
+            if member is not None:
+                self._history.add_setpoint(
+                    SetpointPoint(
+                        group_id=self.spec.group_id,
+                        charger_id=member.charger_id,
+                        at_s=now_s,
+                        current_a=a.current_a,
+                        actual_a=max(c.measured_a) if c.measured_a else None,
+                        reason=a.reason.text,
                     )
-        view = self._meters.view(spec.meter_serial) if self._meters and spec.meter_serial else None
-        self._board.publish(
-            GroupLive(
-                group_id=spec.group_id,
-                at=datetime.fromtimestamp(now_s, UTC),
-                state="active",
-                meter=MeterLive(
-                    serial=spec.meter_serial,
-                    online=allocation.meter_online,
-                    age_s=None if view is None or view.age_s is None else round(view.age_s, 2),
-                    current_a=tuple(meter.currents_a.of(line) for line in grid_lines)
-                    if meter
-                    else (),
+                )
+
+
+def _live_view(
+    spec: GroupSpec,
+    snapshot: Snapshot,
+    allocation: Allocation,
+    now_s: float,
+    seen: list[tuple[bool, bool]],
+    meter_age_s: float | None,
+    extra: dict[str, object],
+) -> GroupLive:
+    """The live view of one cycle; ``seen`` is each charger's (online, controllable)."""
+    actual_by_line: dict[str, dict[str, float]] = {}
+    for c in snapshot.chargers:
+        lines: dict[str, float] = {}
+        if c.measured_a is not None:
+            for k, line in enumerate(c.wiring[: len(c.measured_a)]):
+                lines[line] = lines.get(line, 0.0) + c.measured_a[k]
+        actual_by_line[c.charger_id] = lines
+    meter = snapshot.meter
+    grid_lines = spec.config.grid.lines
+    line_live = []
+    for budget in allocation.lines:
+        chargers_a = sum(a.get(budget.line, 0.0) for a in actual_by_line.values())
+        load = (
+            meter.currents_a.of(budget.line)
+            if meter is not None and allocation.meter_online
+            else None
+        )
+        line_live.append(
+            LineLive(
+                line=budget.line,
+                load_a=round(
+                    load if load is not None else chargers_a + (budget.other_load_a or 0.0), 2
                 ),
-                lines=tuple(line_live),
-                chargers=tuple(chargers_live),
-                extra={
-                    "algorithm": spec.algorithm,
-                    "version": spec.version,
-                    "cycles": self.cycles,
-                    "offline_budget_lowered_a": None
-                    if self.offline_budget is None
-                    else [round(self.offline_budget.of(line), 1) for line in grid_lines],
-                },
+                chargers_a=round(chargers_a, 2),
+                limit_a=round(budget.limit_a, 2),
+                fuse_a=spec.config.max_supply_current_a,
+                group_limit_a=spec.config.max_current_online_a,
+                binding=budget.source.describe(budget.line),
+                site_limit_a=None if budget.site_limit_a is None else round(budget.site_limit_a, 2),
             )
         )
+    chargers_live = []
+    by_id = allocation.by_id()
+    for c, (online, controllable) in zip(snapshot.chargers, seen, strict=True):
+        a = by_id.get(c.charger_id)
+        if not online:
+            state = "offline"
+        elif not controllable:
+            state = "not_controllable"
+        elif c.session_id is None:
+            state = "idle"
+        elif a is not None and a.current_a > 0:
+            state = "charging"
+        else:
+            state = "paused"
+        chargers_live.append(
+            ChargerLive(
+                serial=c.charger_id,
+                state=state,
+                online=online,
+                setpoint_a=None if a is None else a.current_a,
+                actual_a=tuple(
+                    round(actual_by_line[c.charger_id].get(line, 0.0), 2) for line in grid_lines
+                ),
+                reason=a.reason.text if a is not None else "",
+                needs=_needs_text(c, now_s),
+            )
+        )
+    return GroupLive(
+        group_id=spec.group_id,
+        at=datetime.fromtimestamp(now_s, UTC),
+        state="active",
+        meter=MeterLive(
+            serial=spec.meter_serial,
+            online=allocation.meter_online,
+            age_s=meter_age_s,
+            current_a=tuple(meter.currents_a.of(line) for line in grid_lines) if meter else (),
+        ),
+        lines=tuple(line_live),
+        chargers=tuple(chargers_live),
+        extra=extra,
+    )
 
 
 def _needs_text(ch: ChargerInput, now_s: float) -> str:

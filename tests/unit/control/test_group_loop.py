@@ -398,3 +398,27 @@ async def test_what_sessions_have_had_is_kept_and_a_restarted_loop_goes_on_from_
     assert restored.served_as == sessions["A"]["served_as"]
     other = Site(spec=replace(it_spec(), version=3, sharing_memory=kept[0]))
     assert other.loop._state.sessions == {}
+
+
+async def test_the_live_view_is_built_when_read_and_shows_the_cycle_it_came_from() -> None:
+    """A loop publishes every cycle; the view is only built when someone reads it (or at
+    once for a subscriber), from what the cycle saw: a charger lost after the cycle
+    still shows as it was until the next cycle."""
+    site = Site()
+    site.car("A", 12.0)
+    site.car("B", 10.0)
+    await site.settle(cycles=1)
+    cycles = site.loop.cycles
+    site.telemetry.connection_changed("B", False)
+    live = site.board.latest(1)
+    assert live is not None and live.chargers[1].online
+    assert live.extra["cycles"] == cycles
+    assert site.board.latest(1) is live  # built once
+    subscription = site.board.subscribe(1)
+    assert await anext(subscription) is live
+    await site.loop.cycle()
+    pushed = await asyncio.wait_for(anext(subscription), 1.0)
+    assert not pushed.chargers[1].online
+    await subscription.aclose()
+    site.board.forget(1)
+    assert site.board.latest(1) is None
