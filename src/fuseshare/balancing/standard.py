@@ -792,7 +792,9 @@ def _plan(
     one in ``state`` while younger than :data:`planning.PLAN_EVERY_S` and made for
     the same sessions, else a new one (:func:`planning.plan_currents`) when any car
     told its needs and the sessions' maxima do not all fit the room anyway."""
-    if len(candidates) > MAX_PLANNED_SESSIONS:
+    if len(candidates) > MAX_PLANNED_SESSIONS or all(
+        c.charger.energy_wanted_kwh is None for c in candidates
+    ):
         return {}, None
     ids = {_key(c) for c in candidates}
     if (
