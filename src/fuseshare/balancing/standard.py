@@ -805,18 +805,17 @@ def _plan(
         # The same sessions (or a programme that could not be solved: not every cycle).
         return state.plan, state.planned_s
     load = [0.0, 0.0, 0.0]
-    sessions: list[PlanSession] = []
-    told = False
     for c in candidates:
-        per_a, wanted_as, left = _told(c, grid, now_s)
-        told = told or wanted_as is not None
         for p in range(3):
             load[p] += c.factors[p] * c.hi_a
-        key = _key(c)
-        sessions.append(
-            PlanSession(key, c.factors, c.hi_a, per_a, c.session.served_as, wanted_as, left)
-        )
-    if not told or all(load[p] <= room[p] for p in range(3)):
+    if all(load[p] <= room[p] for p in range(3)):
+        return {}, None
+    sessions = [
+        PlanSession(_key(c), c.factors, c.hi_a, per_a, c.session.served_as, wanted_as, left)
+        for c in candidates
+        for per_a, wanted_as, left in (_told(c, grid, now_s),)
+    ]
+    if all(s.wanted is None for s in sessions):  # only absurd needs: none told
         return {}, None
     return plan_currents(sessions, room), now_s
 

@@ -586,8 +586,10 @@ class GroupLoop:
         if self._history is not None:
             self._record_history(snapshot, allocation, now_s)
         spec = self.spec
-        states = [self._telemetry.state(c.charger_id) for c in snapshot.chargers]
-        seen = [(st.online, st.controllable) for st in states]
+        seen = [
+            (st.online, st.controllable)
+            for st in map(self._telemetry.state, (c.charger_id for c in snapshot.chargers))
+        ]
         view = self._meters.view(spec.meter_serial) if self._meters and spec.meter_serial else None
         age_s = None if view is None or view.age_s is None else round(view.age_s, 2)
         extra = {
