@@ -483,3 +483,71 @@ def fair_plan(scenario: Scenario, base_a: FloatArray, slot_s: int | None = None)
         rounds=rounds,
         slot_s=slot,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class JainBound:
+    """The most energy of any plan whose Jain index (on delivered/requested) is at least a target.
+
+    ``energy_kwh`` is an upper bound in every case (each round solves a relaxation);
+    ``converged`` says the last round's plan itself keeps the target (within 1e-4), so
+    the bound is also reached by that plan.
+    """
+
+    energy_kwh: float
+    jain: float
+    cuts: int
+    converged: bool
+
+
+def energy_bound_at_jain(
+    scenario: Scenario,
+    base_a: FloatArray,
+    jain_min: float,
+    slot_s: int | None = None,
+    max_cuts: int = 400,
+) -> JainBound:
+    """The most energy an omniscient planner can deliver with Jain ≥ ``jain_min``.
+
+    Jain's index J(s) = (Σs)² / (n·Σs²) of the shares s (delivered/requested, each
+    ≤ 1 since delivered ≤ request in the bound's programme) is at least J exactly
+    when √n·‖s‖₂ ≤ Σs/√J: a second-order cone, convex in the plan. It is met by
+    cutting planes (Kelley): solve the bound's LP; while its plan's shares s* break
+    the cone, add the cut √n·(u·s) ≤ Σs/√J with u = s*/‖s*‖, valid for every plan
+    in the cone (u·s ≤ ‖s‖). Every round's optimum is a relaxation of the cone
+    problem, so it bounds it from above, converged or not.
+    """
+    sc = scenario
+    lp = _programme(sc, base_a, slot_s or default_slot_s(sc.duration_s))
+    requested = np.array([s.energy_kwh for s in sc.sessions], dtype=np.float64)
+    wanted = [k for k in range(len(sc.sessions)) if requested[k] > 0.0]
+    if lp is None or not wanted:
+        return JainBound(energy_kwh=0.0, jain=1.0, cuts=0, converged=True)
+    shares_of = csr_matrix(lp.kwh[wanted].multiply(1.0 / requested[wanted][:, None]))
+    n = len(wanted)
+    objective = -np.asarray(lp.kwh.sum(axis=0)).ravel()
+    rows = [lp.kwh, lp.a_ub]
+    bounds = [lp.energy_cap, lp.b_ub]
+    cuts: list[Any] = []
+    for round_ in range(max_cuts + 1):
+        solved = _solve(
+            objective,
+            vstack([*rows, *cuts]).tocsr(),
+            np.concatenate([*bounds, np.zeros(len(cuts))]),
+            lp.a_eq,
+            lp.b_eq,
+            lp.upper,
+        )
+        s = shares_of @ solved.x
+        norm = float(np.linalg.norm(s))
+        reached = 1.0 if norm <= 0.0 else float(s.sum() ** 2 / (n * norm * norm))
+        if reached >= jain_min - 1e-4 or round_ == max_cuts:
+            return JainBound(
+                energy_kwh=float(-solved.fun),
+                jain=reached,
+                cuts=round_,
+                converged=reached >= jain_min - 1e-4,
+            )
+        weights = math.sqrt(n) * s / norm - 1.0 / math.sqrt(jain_min)
+        cuts.append(csr_matrix(weights @ shares_of))
+    raise AssertionError("unreachable")  # pragma: no cover

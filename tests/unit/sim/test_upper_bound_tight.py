@@ -22,7 +22,7 @@ from fuseshare.sim.car import VirtualCar
 from fuseshare.sim.engine import simulate
 from fuseshare.sim.metrics import jain, report
 from fuseshare.sim.scenario import Scenario, parse_scenario, watts_per_amp
-from fuseshare.sim.upper_bound import energy_upper_bound_kwh, fair_plan
+from fuseshare.sim.upper_bound import energy_bound_at_jain, energy_upper_bound_kwh, fair_plan
 
 from .test_sim_scenario_and_bound import minimal as site
 
@@ -233,6 +233,25 @@ def test_fairness_can_cost_energy_a_one_phase_car_against_a_three_phase_car() ->
     assert plan.delivered_kwh == pytest.approx((3.45, 3.45))
     assert plan.energy_kwh == pytest.approx(6.9)
     assert jain(list(plan.shares)) == pytest.approx(1.0)
+
+
+def test_the_most_energy_at_a_jain_target_lies_between_the_fair_plan_and_the_bound() -> None:
+    # The case above: all to A is 13.8 kWh (Jain 0.5), the fair plan 6.9 kWh (Jain 1).
+    # Two shares with ratio r = s_B / s_A have Jain (1 + r)^2 / (2 (1 + r^2)), which is
+    # 0.9 at r = 0.5: 0.023 x_B = 0.5 x 0.023 x_A x 3, so x_B = 1.5 x_A, and with
+    # x_A + x_B = 20: x_A = 8 A, x_B = 12 A, 5.52 + 2.76 = 8.28 kWh. Any more to A
+    # lowers r, and so Jain.
+    data = site(sessions=[session("A", 30.0), session("B", 30.0, car_phases=1)])
+    sc = parse_scenario(data)
+    base = constant_base(sc, 4.0)
+    at_09 = energy_bound_at_jain(sc, base, 0.9)
+    assert at_09.converged
+    assert at_09.energy_kwh == pytest.approx(8.28, abs=0.01)
+    assert at_09.jain == pytest.approx(0.9, abs=1e-4)
+    # Jain 1 is kept to 1e-4, which lets r go to 0.98: a little over the fair 6.9 kWh.
+    assert 6.9 - 1e-6 <= energy_bound_at_jain(sc, base, 1.0).energy_kwh <= 6.95
+    assert energy_bound_at_jain(sc, base, 0.5).energy_kwh == pytest.approx(13.8)
+    assert energy_bound_at_jain(sc, base, 0.5).cuts == 0  # the bound's own plan keeps 0.5
 
 
 def test_the_fair_plan_holds_back_a_car_limited_by_its_own_maximum() -> None:
