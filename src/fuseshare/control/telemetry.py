@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from fuseshare.ocpp.ports import NEEDS_BEFORE_START_S, ChargingNeeds, MeterSample
 
 # Connector states (OCPP 1.6 / 2.0.1) in which the car does not want current now.
-_CAR_DOES_NOT_WANT = {"SuspendedEV", "Finishing", "Available", "Faulted", "Unavailable"}
+_CAR_DOES_NOT_WANT = frozenset({"SuspendedEV", "Finishing", "Available", "Faulted", "Unavailable"})
 
 
 @dataclass
@@ -48,15 +48,16 @@ class ChargerLiveState:
     def sample_as_of(self, at_s: float) -> tuple[float, tuple[float, float, float]] | None:
         """(when, currents) of the sample that best describes the charger at ``at_s``:
         the latest at or before it, else the earliest after it."""
-        best = None
-        for sample in self.samples:
-            if sample[0] <= at_s:
-                best = sample
-            else:
-                return best if best is not None else sample
-        if best is None and self.measured_a is not None and self.measured_at_s is not None:
+        samples = self.samples
+        if samples:
+            # Newest first: the reading is usually newer than all but the last sample or two.
+            for sample in reversed(samples):
+                if sample[0] <= at_s:
+                    return sample
+            return samples[0]
+        if self.measured_a is not None and self.measured_at_s is not None:
             return self.measured_at_s, self.measured_a
-        return best
+        return None
 
     def measured_as_of(self, at_s: float) -> tuple[float, float, float] | None:
         """The charger's currents when the meter took its reading at ``at_s``.
@@ -72,10 +73,15 @@ class ChargerLiveState:
 
     @property
     def car_wants_energy(self) -> bool:
-        statuses = {s for c, s in self.connector_status.items() if c != 0}
-        if not statuses:
-            return True
-        return not statuses <= _CAR_DOES_NOT_WANT
+        """True unless every connector (not the charger's 0) is in a state without a car
+        that wants current; with no connector state known yet, True."""
+        known = False
+        for connector, status in self.connector_status.items():
+            if connector != 0:
+                if status not in _CAR_DOES_NOT_WANT:
+                    return True
+                known = True
+        return not known
 
     @property
     def status(self) -> str:

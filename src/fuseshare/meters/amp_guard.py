@@ -64,7 +64,12 @@ def _reject_constant(name: str) -> Any:
     raise _Invalid("not_finite", f"{name} is not a JSON number; send finite numbers only")
 
 
-def _number(value: object, field: str) -> float:
+def _number(value: object, field: str, index: int | None = None) -> float:
+    # The common case first: a finite float (bool is an int, never a float).
+    if type(value) is float and math.isfinite(value):
+        return value
+    if index is not None:
+        field = f"{field}[{index}]"  # named only when something is wrong
     # bool is an int subclass in Python; true/false are not measurements.
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Invalid("bad_type", f"{field} must be a number, got {type(value).__name__}")
@@ -90,7 +95,7 @@ def _per_line(value: object, field: str, lines: int | None) -> tuple[float, ...]
             "line_count",
             f"{field} has {len(value)} values but current_a has {lines}; give one per line",
         )
-    return tuple(_number(v, f"{field}[{i}]") for i, v in enumerate(value))
+    return tuple([_number(v, field, i) for i, v in enumerate(value)])
 
 
 def parse_payload(

@@ -249,6 +249,7 @@ class _Run:
             ]
             for c in sc.chargers
         }
+        cut_serials = [serial for serial, spans in cut.items() if spans]  # the others never cut
         meter_every = max(1, round(sc.group.meter_interval_s))
         sample_every = max(1, round(sc.charger_meter_interval_s))
         n_lines = len(sc.grid.lines)
@@ -268,7 +269,7 @@ class _Run:
             elif not is_down and not self.up:
                 self.up = True
                 await self._restart()
-            for serial in serials:
+            for serial in cut_serials:
                 charger = self.chargers[serial]
                 cut_now = _intervals(cut[serial], t)
                 if cut_now and charger.link_up:
