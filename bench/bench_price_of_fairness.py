@@ -11,7 +11,7 @@ nothing. Run: ``.venv/bin/python bench/bench_price_of_fairness.py`` (``--scenari
 NAME`` repeatable; default the scarce evenings; ``--keep F`` and ``--jain J``
 repeatable).
 
-The base load comes from a run without control (it depends only on the scenario's seed).
+The base load is the simulator's own (it depends only on the scenario and its seed).
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ import numpy as np
 from scipy.sparse import vstack
 
 from fuseshare.sim import upper_bound as ub
-from fuseshare.sim.engine import simulate
+from fuseshare.sim.base_load import base_load_a
 from fuseshare.sim.metrics import jain
-from fuseshare.sim.run import controller_for
 from fuseshare.sim.scenario import load_scenario
 
 LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
@@ -35,7 +34,7 @@ LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
 
 def price(name: str, keeps: list[float], jains: list[float]) -> list[str]:
     sc = load_scenario(LIBRARY / f"{name}.json")
-    base = simulate(sc, controller_for(baseline="no_control")).trace.base_a
+    base = base_load_a(sc.base_load, sc.grid, sc.duration_s, sc.seed)
     slot = ub.fair_slot_s(sc.duration_s)
     plan = ub.fair_plan(sc, base, slot)
     lp = ub._programme(sc, base, slot)

@@ -34,6 +34,7 @@ class ReasonCode(StrEnum):
     STATIC_BUDGET = "static_budget"
     PAUSED_ROTATION = "paused_rotation"
     PAUSED_PLAN = "paused_plan"
+    PAUSED_FULL = "paused_full"
     PAUSED_PRIORITY = "paused_priority"
     PAUSED_MIN_OFF = "paused_min_off"
     PAUSED_CAPACITY = "paused_capacity"

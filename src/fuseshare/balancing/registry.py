@@ -31,6 +31,7 @@ _V4_FEATURES = _V3_FEATURES._replace(
 _V4_TUNABLES = replace(_V3_TUNABLES, increase_margin_fraction=0.01, small_increase_after_s=60.0)
 _V5_FEATURES = _V4_FEATURES._replace(shares_by_needs=True)
 _V6_FEATURES = _V5_FEATURES._replace(plans_by_needs=True)
+_V7_FEATURES = _V6_FEATURES._replace(full_cars_last=True)
 
 _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
     ("standard", 1): StandardAlgorithm(
@@ -97,6 +98,17 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
             "from what they said they need: cars that leave soon are served while they are "
             "there, the others later, so that no line stands idle once those that could use "
             "it alone have gone. Without needs it is version 4."
+        ),
+    ),
+    ("standard", 7): StandardAlgorithm(
+        version=7,
+        features=_V7_FEATURES,
+        defaults=_V4_TUNABLES,
+        description=(
+            "Version 6, with cars that want no energy (full, or waiting on a timer of their "
+            "own) keeping their minimum only on room that the cars that want energy leave "
+            "over: they are not protected by the minimum on time and are not restarted "
+            "early once paused."
         ),
     ),
 }

@@ -179,6 +179,11 @@ _PLANNED_LATER_REASON = Reason(
     ReasonCode.PAUSED_PLAN, "paused: planned later (others leave sooner or need more)"
 )
 _CAR_FULL = Reason(ReasonCode.CAR_FULL, "car wants no energy: kept at min")
+_PAUSED_FULL = Reason(
+    ReasonCode.PAUSED_FULL, "paused: car wants no energy (its minimum goes to cars that do)"
+)
+_FULL_GROUP = 3
+"""Order group of sessions whose car wants no energy (with ``full_cars_last``): last."""
 
 
 class Features(NamedTuple):
@@ -221,6 +226,13 @@ class Features(NamedTuple):
     (:mod:`planning`, made again every minute) weighs and orders the sessions: shares
     follow the plan's current for each now, and a session the plan runs later waits
     unless its minimum fits beside the others' planned currents."""
+    full_cars_last: bool = False
+    """A session whose car wants no energy (it is full, or waits on a timer of its own)
+    is admitted after every session whose car wants some, with no minimum on time to
+    protect it, and once paused it stays paused for the minimum off time: it keeps its
+    minimum only on room that the others leave over. Before, such a car that had been
+    restarted held its minimum for the whole minimum on time, drawing nothing, while
+    cars that wanted energy waited for it."""
 
 
 class _Budget(NamedTuple):
@@ -475,6 +487,7 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
     min_on_s = t.min_on_s
     min_off_s = t.min_off_s
     by_energy = features.served_by_energy
+    full_last = features.full_cars_last
     add_candidate = candidates.append
 
     for idx, ch in enumerate(chargers):
@@ -562,6 +575,10 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
         excluded = False
         if not rotation:
             key = (0, wants, -weight, ch.charger_id)
+        elif wants and full_last:
+            since = prev.switched_s
+            excluded = not prev.on and since is not None and now - since < min_off_s
+            key = (_FULL_GROUP, wants, prev.served_as / weight, ch.charger_id)
         elif prev.on:
             since = prev.switched_s
             group = 0 if since is not None and now - since < min_on_s else 1
@@ -602,6 +619,8 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
     eligible = (
         candidates if features.spare_room_restarts else [c for c in candidates if not c.excluded]
     )
+    if full_last:  # a car that wants nothing is not restarted early
+        eligible = [c for c in eligible if not (c.excluded and c.order_key[0] == _FULL_GROUP)]
     if features.starts_on_held_room:
         picked = _select_starts_held(eligible, room, pace_room)
     else:
@@ -641,6 +660,8 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
         else:
             current, target = 0.0, 0.0
             reason = _paused_reason(c, room, budget, t, now, rotation)
+            if full_last and c.order_key[0] == _FULL_GROUP:
+                reason = _PAUSED_FULL
             if reason.code is ReasonCode.PAUSED_ROTATION and _waits(c):
                 reason = _PLANNED_LATER_REASON
             if (

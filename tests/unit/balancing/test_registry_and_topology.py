@@ -22,8 +22,8 @@ from fuseshare.balancing import (
 
 
 def test_registry() -> None:
-    assert newest_version("standard") == 6
-    assert get_algorithm("standard").version == 6
+    assert newest_version("standard") == 7
+    assert get_algorithm("standard").version == 7
     assert get_algorithm("standard", 1).version == 1
     assert [(n, v) for n, v, _ in list_algorithms()] == [
         ("standard", 1),
@@ -32,8 +32,9 @@ def test_registry() -> None:
         ("standard", 4),
         ("standard", 5),
         ("standard", 6),
+        ("standard", 7),
     ]
-    with pytest.raises(UnknownAlgorithmError, match="no version 9; available: 1, 2, 3, 4, 5, 6"):
+    with pytest.raises(UnknownAlgorithmError, match="no version 9; available: 1, 2, 3, 4, 5, 6, 7"):
         get_algorithm("standard", 9)
     with pytest.raises(UnknownAlgorithmError, match="unknown balancing algorithm 'magic'"):
         get_algorithm("magic", 1)

@@ -310,3 +310,31 @@ def test_the_sharing_memory_outlives_controller_down_as_the_store_keeps_it() -> 
     assert set(sessions) == {"A", "B"}
     assert all(s["served_as"] > 0 for s in sessions.values())
     # (That a loop built from it starts there: test_group_loop's restart test.)
+
+
+def _full_car_at(version: int, t_s: int) -> list[float]:
+    """Three three-phase cars, room for two minima (offline budget 12 A, no meter).
+    A wants 0.5 kWh: at 6 A (6 x 3 x 230 V = 4.14 kW) it is full after about 435 s."""
+    big = {"arrive_s": 0, "depart_s": 1200, "energy_kwh": 50, "car_phases": 3}
+    data = scenario(
+        grid="TN_400_3P",
+        duration_s=1200,
+        chargers=[{"id": k, "phases": ["L1", "L2", "L3"], "max_current_a": 16} for k in "ABC"],
+        sessions=[
+            {**big, "charger": "A", "energy_kwh": 0.5},
+            {**big, "charger": "B"},
+            {**big, "charger": "C"},
+        ],
+        faults=[{"kind": "meter_offline", "from_s": 0, "to_s": 1200}],
+    )
+    data["group"]["max_current_offline_a"] = 12
+    data["group"]["version"] = version
+    return simulate(parse_scenario(data), LoopController()).trace.setpoint_a[t_s].tolist()
+
+
+def test_version_7_gives_a_full_cars_minimum_to_the_car_that_waits() -> None:
+    """A and B start, C waits. A is full after about 435 s. Version 6 holds A's 6 A
+    until its minimum on time (900 s) is over, so at 600 s C still waits; version 7
+    pauses A once it says it wants no energy, and C has A's 6 A."""
+    assert _full_car_at(6, 600) == [6.0, 6.0, 0.0]
+    assert _full_car_at(7, 600) == [0.0, 6.0, 6.0]

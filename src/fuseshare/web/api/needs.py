@@ -4,7 +4,7 @@ An ISO 15118 car on an OCPP 2.0.1 charger says its energy and departure itself
 (NotifyEVChargingNeeds); a car on a 1.6 charger cannot, so its driver, the site
 owner's app or an installer can: ``PUT /api/v1/chargers/{serial}/needs``. The
 needs belong to the car charging there now (its session), go to the control side
-at once (balancing versions 5 and 6 share by them, see docs/sharing.md) and are kept
+at once (balancing versions 5 and later share by them, see docs/sharing.md) and are kept
 with the session, so a restart does not forget them. Anyone who may see the
 charger's organization may tell them, site owners included: they describe a car,
 they change no setting.
