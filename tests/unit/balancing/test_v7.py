@@ -35,6 +35,17 @@ def _by_id(chargers: list[ChargerInput], room: float, state: AlgorithmState, ver
     return {a.charger_id: a for a in allocation.chargers}
 
 
+def _beside_two_at_their_max(b_setpoint_a: float, b: SessionState, version: int) -> dict:
+    """18 A per line; A and C run at their 6 A maximum (6 A are spare); B is full."""
+    chargers = [
+        _wanting("A", 6.0, max_current_a=6.0),
+        _full(b_setpoint_a),
+        _wanting("C", 6.0, max_current_a=6.0),
+    ]
+    state = _state(A=SessionState("s-A", True, -3600.0), B=b, C=SessionState("s-C", True, -3600.0))
+    return _by_id(chargers, 18.0, state, version)
+
+
 def test_a_full_car_inside_its_minimum_on_time_gives_its_minimum_to_a_waiting_car() -> None:
     """12 A per line: room for two minima. A runs (on for an hour), B is full and was
     restarted 100 s ago, C has waited an hour. Version 6 keeps B (minimum on time), so
@@ -62,43 +73,20 @@ def test_a_paused_full_car_is_not_restarted_inside_its_minimum_off_time() -> Non
     """18 A per line, A and C run at their 6 A maximum: 6 A are spare. B is full and was
     paused 100 s ago (minimum off time 300 s). Version 6 restarts it on the spare room;
     version 7 leaves it paused until its minimum off time is over, then it may have it."""
-    chargers = [
-        _wanting("A", 6.0, max_current_a=6.0),
-        _full(0.0),
-        _wanting("C", 6.0, max_current_a=6.0),
-    ]
-    state = _state(
-        A=SessionState("s-A", True, -3600.0),
-        B=SessionState("s-B", False, -100.0),
-        C=SessionState("s-C", True, -3600.0),
-    )
-    assert _by_id(chargers, 18.0, state, version=6)["B"].current_a == 6.0
-    seven = _by_id(chargers, 18.0, state, version=7)
+    paused = SessionState("s-B", False, -100.0)
+    assert _beside_two_at_their_max(0.0, paused, version=6)["B"].current_a == 6.0
+    seven = _beside_two_at_their_max(0.0, paused, version=7)
     assert seven["B"].current_a == 0.0
     assert seven["B"].reason.code is ReasonCode.PAUSED_FULL
-    later = _state(
-        A=SessionState("s-A", True, -3600.0),
-        B=SessionState("s-B", False, -400.0),
-        C=SessionState("s-C", True, -3600.0),
-    )
-    assert _by_id(chargers, 18.0, later, version=7)["B"].current_a == 6.0
+    later = SessionState("s-B", False, -400.0)
+    assert _beside_two_at_their_max(0.0, later, version=7)["B"].current_a == 6.0
 
 
 def test_a_full_car_keeps_its_minimum_on_room_nobody_else_can_use() -> None:
     """18 A per line, A and C at their 6 A maximum, B full and running: the 6 A left are
     nobody else's, so B keeps its minimum (a car that resumes, e.g. to warm its battery,
     can draw at once), shown as "car wants no energy: kept at min"."""
-    chargers = [
-        _wanting("A", 6.0, max_current_a=6.0),
-        _full(6.0),
-        _wanting("C", 6.0, max_current_a=6.0),
-    ]
-    state = _state(
-        A=SessionState("s-A", True, -3600.0),
-        B=SessionState("s-B", True, -3600.0),
-        C=SessionState("s-C", True, -3600.0),
-    )
-    seven = _by_id(chargers, 18.0, state, version=7)
+    seven = _beside_two_at_their_max(6.0, SessionState("s-B", True, -3600.0), version=7)
     assert seven["B"].current_a == 6.0
     assert seven["B"].reason.code is ReasonCode.CAR_FULL
 
