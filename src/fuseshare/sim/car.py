@@ -56,6 +56,15 @@ class VirtualCar:
     def wants_energy(self) -> bool:
         return self.remaining_kwh > FULL_EPSILON_KWH and self.soc < 1.0
 
+    def connector_status(self, offered_a: float) -> str:
+        """The OCPP 1.6 connector status its charger reports while it offers ``offered_a``:
+        ``SuspendedEVSE`` while the charger offers nothing (whatever the car wants: the
+        charger cannot tell), ``SuspendedEV`` while it offers current the car does not
+        want, else ``Charging``."""
+        if offered_a <= 0.0:
+            return "SuspendedEVSE"
+        return "Charging" if self.wants_energy else "SuspendedEV"
+
     def taper_cap_a(self) -> float:
         """The car's own maximum at its present state of charge."""
         soc = self.soc

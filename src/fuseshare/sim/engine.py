@@ -112,7 +112,8 @@ class _Plug:
     """Amperes per car ampere at the charger's own L1, L2, L3 terminals."""
     tx: str
     announced: bool = False
-    full_told: bool = False
+    status: str = ""
+    """The connector status last told to the control side."""
     drawing: bool = False
 
 
@@ -163,7 +164,7 @@ class _Run:
         if plug is None:
             self.ctl.status(serial, "Available")
             return
-        self.ctl.status(serial, "Charging" if plug.car.wants_energy else "SuspendedEV")
+        self._tell_status(serial, plug, force=True)
         self.ctl.session_started(serial, plug.tx)
         plug.announced = True
         # The store keeps what the car said and tells it again when the session resumes.
@@ -192,10 +193,17 @@ class _Run:
         self.plugs[s.charger] = plug
         if self._tell(s.charger):
             self.ctl.status(s.charger, "Preparing")
-            self.ctl.status(s.charger, "Charging")
+            self._tell_status(s.charger, plug, force=True)
             self.ctl.session_started(s.charger, plug.tx)
             plug.announced = True
             self._tell_needs(s)
+
+    def _tell_status(self, serial: str, plug: _Plug, *, force: bool = False) -> None:
+        """Tell the connector status the charger shows for this car now, if it changed."""
+        status = plug.car.connector_status(self.chargers[serial].effective_limit_a(self.clock()))
+        if force or status != plug.status:
+            plug.status = status
+            self.ctl.status(serial, status)
 
     def _tell_needs(self, s: SessionSpec) -> None:
         if s.tells_needs:
@@ -318,9 +326,8 @@ class _Run:
                 if plug.drawing and current <= 0.0 and wants:
                     plug.session.pauses += 1
                 plug.drawing = current > 0.0
-                if not wants and not plug.full_told and self._tell(serial):
-                    self.ctl.status(serial, "SuspendedEV")
-                    plug.full_told = True
+                if self._tell(serial):
+                    self._tell_status(serial, plug)
                 if ((t + i) % sample_every == 0 or charger.sample_requested) and self._tell(serial):
                     charger.sample_requested = False
                     tf = plug.terminal

@@ -100,6 +100,8 @@ class _Station:
     next_sample_s: float = 0.0
     energy_wh: float = 0.0
     pending_wh: float = 0.0
+    status: str = ""
+    """The connector status of the present car last sent."""
     finished: list[tuple[Visit, float]] = field(default_factory=list)
     """Visits that ended, with the energy delivered (kWh)."""
 
@@ -107,6 +109,7 @@ class _Station:
         if self.visit is not None and self.car is not None:
             self.finished.append((self.visit, self.car.delivered_kwh))
         self.car, self.visit, self.drawn_a, self.factors = None, None, 0.0, {}
+        self.status = ""
 
 
 BaseLoad = Callable[[float], list[float]]
@@ -225,6 +228,14 @@ class RealtimeSite:
             status = "Occupied"
         await st.cp.send_status(1, status)
 
+    async def _car_status(self, st: _Station, *, force: bool = False) -> None:
+        """The connector status the charger shows for its car now, if it changed."""
+        assert st.car is not None
+        status = st.car.connector_status(st.cp.effective_limit_a())
+        if force or status != st.status:
+            st.status = status
+            await self._status(st, status)
+
     async def _connect(self, st: _Station) -> None:
         for attempt in range(20):
             try:
@@ -260,7 +271,7 @@ class RealtimeSite:
                 ev_max_current_a=visit.car_max_current_a,
                 car_phases=visit.car_phases,
             )
-        await self._status(st, "Charging")
+        await self._car_status(st, force=True)
         st.next_sample_s = now_s + 1.0
 
     async def _depart(self, st: _Station) -> None:
@@ -278,7 +289,7 @@ class RealtimeSite:
         elif not cut and not st.cp.connected:
             await self._connect(st)
             if st.car is not None:  # the session goes on: tell the server again
-                await self._status(st, "Charging")
+                await self._car_status(st, force=True)
         return not cut
 
     async def _tick_station(self, st: _Station, now_s: float) -> None:
@@ -293,7 +304,6 @@ class RealtimeSite:
             await self._arrive(st, st.visits.pop(0), now_s)
         if st.car is None:
             return
-        was_wanting = st.car.wants_energy
         before = st.car.delivered_kwh
         st.applied_a = st.cp.effective_limit_a()
         st.drawn_a = st.car.step(now_s, 1.0, st.applied_a)
@@ -302,8 +312,7 @@ class RealtimeSite:
         self.delivered_kwh += added_wh / 1000.0
         if not up:
             return
-        if was_wanting and not st.car.wants_energy:
-            await self._status(st, "SuspendedEV")
+        await self._car_status(st)
         if now_s >= st.next_sample_s:
             st.next_sample_s = now_s + self._sample_interval_s(st)
             await st.cp.send_meter_values(1, self._terminal_a(st), energy_add_wh=st.pending_wh)
