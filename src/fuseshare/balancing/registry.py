@@ -107,8 +107,9 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
         description=(
             "Version 6, with cars that want no energy (full, or waiting on a timer of their "
             "own) keeping their minimum only on room that the cars that want energy leave "
-            "over: they are not protected by the minimum on time and are not restarted "
-            "early once paused."
+            "over: they are not protected by the minimum on time, are not restarted early "
+            "once paused, and count as full until they draw again or the probe interval "
+            "(10 min) has passed since they last said so."
         ),
     ),
 }

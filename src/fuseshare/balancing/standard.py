@@ -232,7 +232,9 @@ class Features(NamedTuple):
     protect it, and once paused it stays paused for the minimum off time: it keeps its
     minimum only on room that the others leave over. Before, such a car that had been
     restarted held its minimum for the whole minimum on time, drawing nothing, while
-    cars that wanted energy waited for it."""
+    cars that wanted energy waited for it. Once paused its charger shows SuspendedEVSE,
+    which says nothing about the car: it counts as full until it draws again or the
+    probe interval has passed since it last said so (:func:`_remember_full`)."""
 
 
 class _Budget(NamedTuple):
@@ -371,7 +373,9 @@ def _drawn_power(ch: ChargerInput, grid: Grid, phases: int | None, fac: Factors)
     return draw * _power(grid, ch.wiring, phases)
 
 
-def _caps(ch: ChargerInput, lo: float, draws_less_cap: float | None) -> tuple[float, Reason] | None:
+def _caps(
+    ch: ChargerInput, lo: float, draws_less_cap: float | None, car_wants: bool
+) -> tuple[float, Reason] | None:
     """The session's upper bound and its reason; None when the hard maxima are below min."""
     hi = ch.max_current_a
     code = ReasonCode.CHARGER_MAX
@@ -385,7 +389,7 @@ def _caps(ch: ChargerInput, lo: float, draws_less_cap: float | None) -> tuple[fl
     if car is not None and max(car, lo) < hi:
         hi = max(car, lo)
         code = ReasonCode.CAR_MAX
-    if not ch.wants_energy:
+    if not car_wants:
         return lo, _CAR_FULL
     if draws_less_cap is not None and draws_less_cap < hi:
         hi = max(lo, draws_less_cap)
@@ -393,6 +397,29 @@ def _caps(ch: ChargerInput, lo: float, draws_less_cap: float | None) -> tuple[fl
     # The car's own max is shown as the car reports it, even when the min is offered.
     shown = car if code is ReasonCode.CAR_MAX and car is not None else hi
     return hi, _cap_reason(code, shown)
+
+
+def _remember_full(
+    ch: ChargerInput, prev: SessionState, now_s: float, probe_s: float, drawing_a: float
+) -> tuple[SessionState, bool]:
+    """Whether a session's car wants energy as ``full_cars_last`` sees it, and its memory.
+
+    A car that says it wants nothing (``SuspendedEV``: offered current, it takes none) is
+    full until it draws again. Once paused, its charger shows ``SuspendedEVSE`` (nothing
+    offered), which says nothing about the car: it counts as full for ``probe_s`` after
+    it last said so, then it gets a turn again (a car that waits on a timer of its own
+    would else never be seen to want). Without this, a paused full car looked like one
+    that wants, was restarted, said it was full, and was paused again, every few seconds.
+    """
+    said = prev.full_said_s
+    if not ch.wants_energy:
+        return (prev if said == now_s else prev._replace(full_said_s=now_s)), False
+    if said is None:
+        return prev, True
+    sampled_s = now_s if ch.measured_at_s is None else ch.measured_at_s
+    if ch.measured_a and sampled_s > said and max(ch.measured_a) >= drawing_a:
+        return prev._replace(full_said_s=None), True  # drawing since it said: it wants
+    return prev, now_s - said >= probe_s
 
 
 def _draws_less(
@@ -528,9 +555,11 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
             prev = SessionState(ch.session_id)
             known = False
         elif dt > 0.0 and ch.setpoint_a > 0.0 and not by_energy:
-            sid, on, switched, served, phases_, cap, cap_since, probe = prev
+            sid, on, switched, served, phases_, cap, cap_since, probe, full_s = prev
             served += ch.setpoint_a * dt
-            prev = _new(SessionState, (sid, on, switched, served, phases_, cap, cap_since, probe))
+            prev = _new(
+                SessionState, (sid, on, switched, served, phases_, cap, cap_since, probe, full_s)
+            )
 
         phases = ch.car_phases
         if phases is None and learn:
@@ -556,7 +585,10 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
             draws_less_cap = None if prev.probe_until_s is not None else prev.cap_a
         else:
             draws_less_cap = None
-        caps = _caps(ch, lo, draws_less_cap)
+        car_wants = ch.wants_energy
+        if full_last:
+            prev, car_wants = _remember_full(ch, prev, now, t.probe_interval_s, learn_min_a)
+        caps = _caps(ch, lo, draws_less_cap, car_wants)
         if caps is None:
             paused_max.append((idx, prev))
             continue
@@ -571,7 +603,7 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
                     measured[p] += value
         weight = ch.weight if ch.weight > 1e-3 else 1e-3
         # Admission order (smaller first); sessions inside their min off time stay off.
-        wants = 0 if ch.wants_energy else 1
+        wants = 0 if car_wants else 1
         excluded = False
         if not rotation:
             key = (0, wants, -weight, ch.charger_id)

@@ -30,6 +30,9 @@ class SessionState(NamedTuple):
     cap_since_s: float | None = None
     probe_until_s: float | None = None
     """While ``now_s`` is before this, the car is offered its full share again."""
+    full_said_s: float | None = None
+    """When the car last said it wants no energy (``Features.full_cars_last``); None once
+    it draws again, or never said."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,3 +102,49 @@ def test_a_car_that_wants_energy_again_rejoins_the_rotation() -> None:
     )
     seven = _by_id(chargers, 6.0, state, version=7)
     assert (seven["A"].current_a, seven["B"].target_a) == (0.0, 6.0)
+
+
+def _said_full(said_s: float, **kw: object) -> dict:
+    """12 A per line: room for two minima. A runs, C has waited (and had more than B);
+    B's car said it was full at ``said_s`` and was paused then. Its charger now shows
+    SuspendedEVSE (it offers nothing), so B's input says it wants energy."""
+    chargers = [_wanting("A", 6.0), charger("B", setpoint_a=0.0, **kw), _wanting("C", 0.0)]
+    state = _state(
+        A=SessionState("s-A", True, -3600.0, 90_000.0),
+        B=SessionState("s-B", False, said_s, 10_000.0, full_said_s=said_s),
+        C=SessionState("s-C", False, -3600.0, 50_000.0),
+    )
+    return _by_id(chargers, 12.0, state, version=7)
+
+
+def test_a_paused_full_car_counts_as_full_until_its_probe_though_its_charger_says_otherwise() -> (
+    None
+):
+    """100 s after B said it was full it still counts as full (probe interval 600 s):
+    C, which wants energy, gets the minimum A leaves, not B. 700 s after, B gets its turn
+    (it has had least): if it is still full it says so at once and is paused again."""
+    soon = _said_full(-100.0)
+    assert soon["B"].current_a == 0.0
+    assert soon["B"].reason.code is ReasonCode.PAUSED_FULL
+    assert soon["C"].target_a == 6.0
+    later = _said_full(-700.0)
+    assert later["B"].target_a == 6.0
+    assert later["B"].reason.code is not ReasonCode.PAUSED_FULL
+
+
+def test_a_car_that_draws_after_it_said_full_wants_energy_again() -> None:
+    """B's charger reported 8 A a second ago, after B said it was full: it wants again,
+    and waits out its minimum off time like any car that wants (then rotation decides)."""
+    drawing = _said_full(-100.0, measured_a=(8.0, 8.0, 8.0), measured_at_s=-1.0)
+    assert drawing["B"].reason.code is ReasonCode.PAUSED_MIN_OFF
+    stale = _said_full(-100.0, measured_a=(8.0, 8.0, 8.0), measured_at_s=-150.0)
+    assert stale["B"].reason.code is ReasonCode.PAUSED_FULL  # sampled before it said full
+
+
+def test_the_full_memory_round_trips_and_older_stored_states_load_without_it() -> None:
+    _, state = run(config(TN3, offline=12.0, meter=False), [_full(6.0)], version=7, now_s=5.0)
+    assert state.sessions["B"].full_said_s == 5.0
+    assert AlgorithmState.from_json(state.to_json()) == state
+    older = state.to_json()
+    del older["sessions"]["B"]["full_said_s"]
+    assert AlgorithmState.from_json(older).sessions["B"].full_said_s is None
