@@ -177,6 +177,8 @@ class SimState:
     transactions: dict[int, str] = field(default_factory=dict)
     """connector → transaction id."""
     tx_started: dict[int, datetime] = field(default_factory=dict)
+    charging_state: dict[int, str] = field(default_factory=dict)
+    """connector → the 2.0.1 transaction's chargingState (what its car does)."""
     heartbeat_interval_s: int | None = None
     boot_status: str | None = None
     energy_wh: float = 0.0
@@ -354,6 +356,7 @@ class SimChargePoint:
             tx = str(result.transaction_id)
         else:
             tx = f"{self.settings.serial}-{next(self._tx_ids)}"
+            self.state.charging_state[connector_id] = "Charging"
             await self.call(
                 call201.TransactionEvent(
                     event_type="Started",
@@ -435,15 +438,38 @@ class SimChargePoint:
                     timestamp=_ts(self.now()),
                     trigger_reason="MeterValuePeriodic",
                     seq_no=next(self._seq),
-                    transaction_info={"transaction_id": tx, "charging_state": "Charging"},
+                    transaction_info={
+                        "transaction_id": tx,
+                        "charging_state": self.state.charging_state.get(connector_id, "Charging"),
+                    },
                     evse={"id": connector_id, "connector_id": 1},
                     meter_value=[mv],
                 )
             )
 
+    async def send_charging_state(self, connector_id: int, state: str) -> None:
+        """A 2.0.1 transaction's chargingState changed (Charging, SuspendedEV, ...): a
+        TransactionEvent Updated with trigger ChargingStateChanged. (A 1.6 charger says
+        the same in a StatusNotification, :meth:`send_status`.)"""
+        tx = self.state.transactions.get(connector_id)
+        if self.settings.version == "1.6" or tx is None:
+            raise ValueError("a chargingState belongs to a 2.0.1 transaction")
+        self.state.charging_state[connector_id] = state
+        await self.call(
+            call201.TransactionEvent(
+                event_type="Updated",
+                timestamp=_ts(self.now()),
+                trigger_reason="ChargingStateChanged",
+                seq_no=next(self._seq),
+                transaction_info={"transaction_id": tx, "charging_state": state},
+                evse={"id": connector_id, "connector_id": 1},
+            )
+        )
+
     async def stop_transaction(self, connector_id: int = 1, reason: str = "Local") -> None:
         tx = self.state.transactions.pop(connector_id)
         self.state.tx_started.pop(connector_id, None)
+        self.state.charging_state.pop(connector_id, None)
         if self.settings.version == "1.6":
             await self.call(
                 call16.StopTransaction(

@@ -220,12 +220,18 @@ class RealtimeSite:
     # -- OCPP ---------------------------------------------------------------------------
 
     async def _status(self, st: _Station, status: str) -> None:
-        """A connector status; 2.0.1 only knows Available/Occupied (the rest is in the
-        transaction's charging state, which the simulated charger does not send)."""
+        """A connector status; 2.0.1 only knows Available/Occupied: what the car does is
+        the transaction's chargingState there."""
         if st.spec.version == "2.0.1" and status not in ("Available", "Occupied"):
-            if status != "Preparing":
+            if status == "Preparing":
+                status = "Occupied"
+            elif (
+                status in ("Charging", "SuspendedEV", "SuspendedEVSE") and st.cp.state.transactions
+            ):
+                await st.cp.send_charging_state(1, status)
                 return
-            status = "Occupied"
+            else:
+                return
         await st.cp.send_status(1, status)
 
     async def _car_status(self, st: _Station, *, force: bool = False) -> None:

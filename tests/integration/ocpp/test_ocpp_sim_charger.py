@@ -77,6 +77,25 @@ async def test_status_session_and_meter_values(server, version):
         assert int(tx) > 0
 
 
+async def test_a_201_transactions_charging_state_is_what_its_car_does(server):
+    """OCPP 2.0.1 says in the transaction whether the car takes current (1.6 says it in
+    the connector status): each change is passed on once, as the connector's status, so
+    that a full car (SuspendedEV) is seen as one that wants no energy."""
+    server.directory.add("CH-CS", "pw")
+    tel = server.telemetry
+    async with server.sim("CH-CS", "2.0.1") as cp:
+        await cp.boot()
+        await cp.send_status(1, "Occupied")
+        await cp.start_transaction(1, "TAG-9")
+        await cp.send_meter_values(1, [16.0, 16.0, 16.0])
+        await cp.send_charging_state(1, "SuspendedEV")
+        await cp.send_meter_values(1, [0.0, 0.0, 0.0])  # periodic, same state: nothing new
+        await cp.send_charging_state(1, "SuspendedEVSE")
+        await cp.stop_transaction(1)
+    states = [status for serial, _, status, _ in tel.statuses if serial == "CH-CS"]
+    assert states == ["Occupied", "Charging", "SuspendedEV", "SuspendedEVSE"]
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 async def test_authorize_with_tag_list(server, version):
     server.directory.add("CH-3", "pw")

@@ -39,6 +39,9 @@ from fuseshare.ocpp.ratelimit import ThrottledLog
 
 log = logging.getLogger("fuseshare.ocpp")
 
+_CAR_STATES = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE", "EVConnected"})
+"""TransactionEvent chargingStates passed on as the connector's status (Idle ends)."""
+
 SMART_CHARGING = "SmartChargingCtrlr"
 CAPABILITY_VARIABLES: tuple[tuple[str, str, str | None], ...] = (
     (SMART_CHARGING, "ProfileStackLevel", None),
@@ -209,6 +212,8 @@ class V201Connection(OcppConnection):
         super().__init__(serial, transport, events, limits)
         # Its own throttle: a car that keeps sending nonsense must not hide bad frames.
         self._needs_log = ThrottledLog(log, limits.log_every_s)
+        self._charging_states: dict[int, str] = {}
+        """EVSE → the transaction's last chargingState passed on (told again on change)."""
 
     # -- from the charger ----------------------------------------------------
 
@@ -309,6 +314,15 @@ class V201Connection(OcppConnection):
             )
         if meter_value:
             await self._meter_values(evse_id, tx, meter_value)
+        state = transaction_info.get("charging_state")
+        if event_type == "Ended":
+            self._charging_states.pop(evse_id, None)
+        elif state in _CAR_STATES and self._charging_states.get(evse_id) != state:
+            # OCPP 2.0.1 says in the transaction what 1.6 said in the connector status:
+            # whether the car takes current (Charging), leaves it (SuspendedEV: full, or
+            # its own timer) or is offered none (SuspendedEVSE).
+            self._charging_states[evse_id] = state
+            await self.events.status(evse_id, state, None)
         if event_type == "Ended":
             await self.events.session_stopped(
                 SessionStop(
