@@ -387,9 +387,10 @@ def library() -> dict[str, dict[str, Any]]:
         ],
         "ev_response_s": 5,
     }
-    # The same evenings with cars that say what they need and when they leave (ISO 15118
-    # through OCPP 2.0.1 NotifyEVChargingNeeds), which version 5 shares by.
-    for name in ("scarce-evening-it", "scarce-evening-tn"):
+    # The same evenings (and the office's day) with cars that say what they need and when
+    # they leave (ISO 15118 through OCPP 2.0.1 NotifyEVChargingNeeds), which versions 5
+    # and later share by.
+    for name in ("scarce-evening-it", "scarce-evening-tn", "office-carpark-50"):
         told = f"{name}-15118"
         out[told] = {
             **out[name],
