@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -58,6 +60,7 @@ class Site:
         spec: GroupSpec | None = None,
         notify: Callable[[GroupNotice], None] | None = None,
         building: BuildingPeak | None = None,
+        thread_from: int = 100,
     ) -> None:
         self.clock = ManualClock()
         self.hub = MeterHub(clock=self.clock)
@@ -75,6 +78,7 @@ class Site:
             clock=self.clock,
             notify=notify,
             building=building,
+            allocate_in_thread_from=thread_from,
         )
         self.seq = 0
 
@@ -139,6 +143,20 @@ class Site:
                 raise RuntimeError("bug")
 
         self.loop._algorithm = Broken()  # type: ignore[assignment]
+
+    def slow_algorithm(self, seconds: float) -> None:
+        """From now on every allocation takes ``seconds`` longer (a plan at its solve limit)."""
+        real = self.loop._algorithm
+
+        class Slow:
+            def tunables(self, config: GroupConfig) -> Tunables:
+                return real.tunables(config)
+
+            def allocate(self, *args: Any) -> Any:
+                time.sleep(seconds)
+                return real.allocate(*args)
+
+        self.loop._algorithm = Slow()  # type: ignore[assignment]
 
     base = (10.0, 16.0, 6.0)
     """The rest of the building per line (DOMAIN.md's example)."""
@@ -246,6 +264,38 @@ async def test_a_failing_computation_fails_closed_to_the_failsafe_currents() -> 
     site.commands.calls.clear()
     assert await site.loop.cycle() is None
     assert sorted(site.commands.calls) == [("A", 6.0, 6.0), ("B", 6.0, 6.0)]
+
+
+@pytest.mark.parametrize("thread_from", [1, 100])
+async def test_a_large_groups_computation_leaves_the_event_loop_free(thread_from: int) -> None:
+    """A group of ``allocate_in_thread_from`` chargers or more (here 2 >= 1) allocates in
+    a worker thread: while a slow computation runs (0.3 s, a plan at its solve limit), the
+    event loop goes on (the other groups, every charger's connection). A smaller group
+    (2 < 100) computes on the loop, which waits for it. Either way the result is used."""
+    site = Site(thread_from=thread_from)
+    site.car("A", 12.0)
+    site.car("B", 10.0)
+    await site.settle(cycles=2)
+    site.slow_algorithm(0.3)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    site.clock.advance(11.0)
+    site.meter(*site.reading())
+    allocation = await site.loop.cycle()
+    task.cancel()
+    assert allocation is not None and allocation.by_id()["A"].current_a > 0.0
+    if thread_from == 1:
+        assert ticks >= 5
+    else:
+        assert ticks == 0
 
 
 async def test_nothing_is_sent_to_an_offline_charger_and_unchanged_limits_are_renewed() -> None:
