@@ -432,20 +432,7 @@ class SimChargePoint:
         elif tx is None:
             await self.call(call201.MeterValues(evse_id=connector_id, meter_value=[mv]))
         else:
-            await self.call(
-                call201.TransactionEvent(
-                    event_type="Updated",
-                    timestamp=_ts(self.now()),
-                    trigger_reason="MeterValuePeriodic",
-                    seq_no=next(self._seq),
-                    transaction_info={
-                        "transaction_id": tx,
-                        "charging_state": self.state.charging_state.get(connector_id, "Charging"),
-                    },
-                    evse={"id": connector_id, "connector_id": 1},
-                    meter_value=[mv],
-                )
-            )
+            await self._updated(connector_id, tx, "MeterValuePeriodic", meter_value=[mv])
 
     async def send_charging_state(self, connector_id: int, state: str) -> None:
         """A 2.0.1 transaction's chargingState changed (Charging, SuspendedEV, ...): a
@@ -455,14 +442,28 @@ class SimChargePoint:
         if self.settings.version == "1.6" or tx is None:
             raise ValueError("a chargingState belongs to a 2.0.1 transaction")
         self.state.charging_state[connector_id] = state
+        await self._updated(connector_id, tx, "ChargingStateChanged")
+
+    async def _updated(
+        self,
+        connector_id: int,
+        tx: str,
+        trigger_reason: str,
+        meter_value: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """A 2.0.1 TransactionEvent Updated, with the transaction's chargingState."""
         await self.call(
             call201.TransactionEvent(
                 event_type="Updated",
                 timestamp=_ts(self.now()),
-                trigger_reason="ChargingStateChanged",
+                trigger_reason=trigger_reason,
                 seq_no=next(self._seq),
-                transaction_info={"transaction_id": tx, "charging_state": state},
+                transaction_info={
+                    "transaction_id": tx,
+                    "charging_state": self.state.charging_state.get(connector_id, "Charging"),
+                },
                 evse={"id": connector_id, "connector_id": 1},
+                meter_value=meter_value,
             )
         )
 
