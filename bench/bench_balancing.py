@@ -166,12 +166,19 @@ def goals(rows: list[dict[str, Any]]) -> str:
                     + (" -> the two goals cannot both hold here" if most < 0.98 else "")
                 )
     out.append(f"  Jain >= 0.95: worst {worst_jain:.3f} -> {mark(worst_jain >= 0.95)}")
+    told = {r["scenario"]: r for r in mine if r["scenario"].endswith("-15118")}
     for r in mine:
         attainable = r.get("jain_fairness_attainable")
         if attainable is not None and r["jain_fairness"] < 0.95:
+            twin = told.get(f"{r['scenario']}-15118")
             out.append(
                 f"    {r['scenario']}: {r['jain_fairness']:.3f}; the max-min fair plan of an "
                 f"omniscient planner reaches {attainable:.3f}"
+                + (
+                    f"; with every car telling its needs: {twin['jain_fairness']:.3f}"
+                    if twin is not None
+                    else ""
+                )
             )
     return "\n".join(out)
 
