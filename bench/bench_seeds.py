@@ -1,9 +1,10 @@
 """Benchmark: the told scarce evenings re-drawn from other seeds, to see whether what a
 version buys on the library's two evenings holds on evenings it was not tuned on.
 
-Each library evening whose cars tell their needs (``scenarios/*-15118.json``) is
-re-drawn per seed: new arrivals, stays, energies and cars with the same ranges as
-``scenarios/make_library.py``, and a new household base load. Every version given
+Each scarce library evening whose cars tell their needs
+(``scenarios/scarce-evening-*-15118.json``) is re-drawn per seed: new arrivals, stays,
+energies and cars from the ranges the library draws them from
+(``SCARCE_SESSIONS`` in ``scenarios/make_library.py``), and a new household base load. Every version given
 runs on every evening; one line each, and per version the mean energy / bound, the
 worst Jain and how many evenings reach Jain 0.95. Prints figures, asserts nothing.
 Run: ``.venv/bin/python bench/bench_seeds.py`` (``--seed N`` and ``--version N``
@@ -28,31 +29,17 @@ from fuseshare.sim.scenario import parse_scenario
 
 LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
 sys.path.insert(0, str(LIBRARY))
-from make_library import sessions  # noqa: E402
+from make_library import SCARCE_SESSIONS, sessions  # noqa: E402
 
-# The ranges make_library.py draws these evenings' sessions from.
-RANGES: dict[str, dict[str, Any]] = {
-    "scarce-evening-it-15118": {
-        "arrive_h": (16.0, 18.0),
-        "stay_h": (4.5, 7.5),
-        "energy_kwh": (20, 50),
-        "cars": [(1, 32), (3, 16), (3, 32)],
-        "end_s": 86399,
-    },
-    "scarce-evening-tn-15118": {
-        "arrive_h": (16.5, 18.5),
-        "stay_h": (4, 6.5),
-        "energy_kwh": (15, 40),
-        "cars": [(1, 16), (2, 16), (3, 16)],
-        "end_s": 86399,
-    },
-}
+EVENINGS = [f"{name}-15118" for name in SCARCE_SESSIONS]
+"""The told scarce evenings of the library, re-drawn here."""
 
 
 def redraw(name: str, seed: int) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((LIBRARY / f"{name}.json").read_text(encoding="utf-8"))
     rng = random.Random(seed)
-    data["sessions"] = sessions(rng, [c["id"] for c in data["chargers"]], **RANGES[name])
+    ranges = SCARCE_SESSIONS[name.removesuffix("-15118")]
+    data["sessions"] = sessions(rng, [c["id"] for c in data["chargers"]], **ranges)
     data["seed"] = seed
     data["base_load"] = dict(data["base_load"], seed=seed)
     data["name"] = f"{name}-seed{seed}"
@@ -81,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     seeds = args.seed or [101, 102, 103]
     versions = args.version or [5, 6]
-    jobs = [(name, seed, v) for name in RANGES for seed in seeds for v in versions]
+    jobs = [(name, seed, v) for name in EVENINGS for seed in seeds for v in versions]
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=max(1, min(args.jobs, os.cpu_count() or 1))) as pool:
         rows = list(pool.map(one, jobs))

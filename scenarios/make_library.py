@@ -79,6 +79,25 @@ def chargers(
     ]
 
 
+SCARCE_SESSIONS: dict[str, dict[str, Any]] = {
+    "scarce-evening-it": {
+        "arrive_h": (16.0, 18.0),
+        "stay_h": (4.5, 7.5),
+        "energy_kwh": (20, 50),
+        "cars": [(1, 32), (3, 16), (3, 32)],
+        "end_s": 86399,
+    },
+    "scarce-evening-tn": {
+        "arrive_h": (16.5, 18.5),
+        "stay_h": (4, 6.5),
+        "energy_kwh": (15, 40),
+        "cars": [(1, 16), (2, 16), (3, 16)],
+        "end_s": 86399,
+    },
+}
+"""What the scarce evenings' sessions are drawn from (also bench/bench_seeds.py's redraws)."""
+
+
 def library() -> dict[str, dict[str, Any]]:
     rng = random.Random(2026)
     heavy = ["oven", "cooktop", "water_heater", "heat_pump", "sauna", "dryer"]
@@ -308,11 +327,7 @@ def library() -> dict[str, dict[str, Any]]:
         "sessions": sessions(
             rng,
             [c["id"] for c in scarce],
-            arrive_h=(16.0, 18.0),
-            stay_h=(4.5, 7.5),
-            energy_kwh=(20, 50),
-            cars=[(1, 32), (3, 16), (3, 32)],
-            end_s=86399,
+            **SCARCE_SESSIONS["scarce-evening-it"],
         ),
         "ev_response_s": 5,
     }
@@ -337,11 +352,7 @@ def library() -> dict[str, dict[str, Any]]:
         "sessions": sessions(
             rng,
             [c["id"] for c in scarce_tn],
-            arrive_h=(16.5, 18.5),
-            stay_h=(4, 6.5),
-            energy_kwh=(15, 40),
-            cars=[(1, 16), (2, 16), (3, 16)],
-            end_s=86399,
+            **SCARCE_SESSIONS["scarce-evening-tn"],
         ),
         "ev_response_s": 5,
     }
