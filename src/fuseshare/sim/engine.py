@@ -198,9 +198,14 @@ class _Run:
             plug.announced = True
             self._tell_needs(s)
 
-    def _tell_status(self, serial: str, plug: _Plug, *, force: bool = False) -> None:
-        """Tell the connector status the charger shows for this car now, if it changed."""
-        status = plug.car.connector_status(self.chargers[serial].effective_limit_a(self.clock()))
+    def _tell_status(
+        self, serial: str, plug: _Plug, offered_a: float | None = None, *, force: bool = False
+    ) -> None:
+        """Tell the connector status the charger shows for this car now, if it changed
+        (``offered_a``: the charger's limit now, when the caller has it already)."""
+        if offered_a is None:
+            offered_a = self.chargers[serial].effective_limit_a(self.clock())
+        status = plug.car.connector_status(offered_a)
         if force or status != plug.status:
             plug.status = status
             self.ctl.status(serial, status)
@@ -327,7 +332,7 @@ class _Run:
                     plug.session.pauses += 1
                 plug.drawing = current > 0.0
                 if self._tell(serial):
-                    self._tell_status(serial, plug)
+                    self._tell_status(serial, plug, applied)
                 if ((t + i) % sample_every == 0 or charger.sample_requested) and self._tell(serial):
                     charger.sample_requested = False
                     tf = plug.terminal

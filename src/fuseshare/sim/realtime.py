@@ -234,10 +234,15 @@ class RealtimeSite:
                 return
         await st.cp.send_status(1, status)
 
-    async def _car_status(self, st: _Station, *, force: bool = False) -> None:
-        """The connector status the charger shows for its car now, if it changed."""
+    async def _car_status(
+        self, st: _Station, offered_a: float | None = None, *, force: bool = False
+    ) -> None:
+        """The connector status the charger shows for its car now, if it changed
+        (``offered_a``: the charger's limit now, when the caller has it already)."""
         assert st.car is not None
-        status = st.car.connector_status(st.cp.effective_limit_a())
+        if offered_a is None:
+            offered_a = st.cp.effective_limit_a()
+        status = st.car.connector_status(offered_a)
         if force or status != st.status:
             st.status = status
             await self._status(st, status)
@@ -318,7 +323,7 @@ class RealtimeSite:
         self.delivered_kwh += added_wh / 1000.0
         if not up:
             return
-        await self._car_status(st)
+        await self._car_status(st, st.applied_a)
         if now_s >= st.next_sample_s:
             st.next_sample_s = now_s + self._sample_interval_s(st)
             await st.cp.send_meter_values(1, self._terminal_a(st), energy_add_wh=st.pending_wh)
