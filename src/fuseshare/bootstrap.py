@@ -130,7 +130,10 @@ def build_runtime(
         telemetry,
         CentralSettings(
             heartbeat_interval_s=settings.ocpp_heartbeat_interval_s,
-            policy=LimitPolicy(ttl_s=float(settings.ocpp_profile_lifetime_s)),
+            policy=LimitPolicy(
+                ttl_s=float(settings.ocpp_profile_lifetime_s),
+                quiet_ttl_s=float(settings.ocpp_quiet_profile_lifetime_s),
+            ),
         ),
     )
     history = HistoryBuffer(store.context)

@@ -40,6 +40,9 @@ class Settings:
     tls_keyfile: str = ""
     ocpp_heartbeat_interval_s: int = 300
     ocpp_profile_lifetime_s: int = 120
+    ocpp_quiet_profile_lifetime_s: int = 600
+    """The lifetime of a limit at or below the charger's failsafe current (idle, paused):
+    its expiry could only raise it, so it is refreshed less often."""
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_username: str = ""
     mqtt_password: str = ""

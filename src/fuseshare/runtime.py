@@ -23,7 +23,7 @@ from fuseshare.config import Settings
 from fuseshare.control.commands import OcppCommands
 from fuseshare.control.history import HistoryBuffer, ReadingPoint
 from fuseshare.control.live import LiveBoard
-from fuseshare.control.loop import GroupLoop, renew_every_for
+from fuseshare.control.loop import GroupLoop, renew_every_for, renew_quiet_every_for
 from fuseshare.control.spec import GroupSpec
 from fuseshare.control.supervisor import Supervisor
 from fuseshare.control.telemetry import ChargerTelemetry
@@ -67,6 +67,9 @@ class Runtime:
             history=self.history,
             clock=self.clock,
             renew_every_s=renew_every_for(self.settings.ocpp_profile_lifetime_s),
+            renew_quiet_every_s=renew_quiet_every_for(
+                self.settings.ocpp_profile_lifetime_s, self.settings.ocpp_quiet_profile_lifetime_s
+            ),
             notify=records.notify,
             building=stored_building_peak(spec),
             keep_building=records.keep_building,

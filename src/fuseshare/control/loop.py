@@ -54,6 +54,7 @@ from fuseshare.control.live import ChargerLive, GroupLive, LineLive, LiveBoard, 
 from fuseshare.control.spec import GroupSpec, MemberSpec
 from fuseshare.control.telemetry import ChargerTelemetry
 from fuseshare.meters.ports import MeterReadings
+from fuseshare.ocpp.profiles import LimitPolicy
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ HELD_KEEP_S = 2 * MEASURED_MAX_AGE_S
 """How long the limits a charger held are remembered (samples are used up to a minute old)."""
 OVERDRAW_TOLERANCE_A = 1.5
 """Chargers' meters and cars' regulation are this imprecise; above it is overdraw."""
+QUIET_REFRESH_FRACTION = LimitPolicy().refresh_fraction
+"""The part of a quiet limit's lease after which it is renewed (as on the wire)."""
 ALLOCATE_IN_THREAD_FROM = 100
 """Groups with this many chargers or more compute their allocation in a worker thread:
 version 6's plan takes some 50 ms for 100 sessions (bounded by its 1 s solve limit), and
@@ -78,6 +81,15 @@ def renew_every_for(lifetime_s: float) -> float:
     """How often to renew an unchanged limit whose lease lasts ``lifetime_s``: at least
     twice per lease (one lost renewal must not let it expire), and at most once a minute."""
     return max(1.0, min(60.0, lifetime_s / 2.0))
+
+
+def renew_quiet_every_for(lifetime_s: float, quiet_lifetime_s: float) -> float:
+    """How often to renew an unchanged quiet limit (at or below the charger's failsafe
+    current, :meth:`fuseshare.ocpp.profiles.LimitPolicy.lease_s`), whose lease lasts
+    ``quiet_lifetime_s``: as often as the OCPP side refreshes it on the wire, three times
+    per lease, and never more often than any other limit."""
+    quiet = max(lifetime_s, quiet_lifetime_s)
+    return max(renew_every_for(lifetime_s), quiet * QUIET_REFRESH_FRACTION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +129,7 @@ class GroupLoop:
         clock: Callable[[], float],
         tick_s: float = 1.0,
         renew_every_s: float = 60.0,
+        renew_quiet_every_s: float | None = None,
         min_cycle_gap_s: float = 0.01,
         notify: Callable[[GroupNotice], None] | None = None,
         building: BuildingPeak | None = None,
@@ -128,7 +141,10 @@ class GroupLoop:
         the store, and ``keep_building`` stores it again whenever it changed;
         ``keep_memory`` stores what the sessions have had (``spec.sharing_memory`` is
         what was stored before) every :data:`KEEP_MEMORY_EVERY_S`; groups of
-        ``allocate_in_thread_from`` chargers or more allocate in a worker thread."""
+        ``allocate_in_thread_from`` chargers or more allocate in a worker thread. An
+        unchanged limit is renewed every ``renew_every_s``, one at or below the
+        charger's failsafe current every ``renew_quiet_every_s`` (its lease is longer:
+        :func:`renew_quiet_every_for`; None: as the others)."""
         self.spec = spec
         self._members = {m.serial: m for m in spec.members}
         """By serial: looked up for every charger in every cycle."""
@@ -140,6 +156,9 @@ class GroupLoop:
         self._clock = clock
         self._tick_s = tick_s
         self._renew_every_s = renew_every_s
+        self._renew_quiet_every_s = (
+            renew_every_s if renew_quiet_every_s is None else renew_quiet_every_s
+        )
         self._min_gap_s = min_cycle_gap_s
         self._algorithm = get_algorithm(spec.algorithm, spec.version)
         self._thread_from = allocate_in_thread_from
@@ -553,12 +572,19 @@ class GroupLoop:
                 ).append((member, c.current_a))
             elif sent.failsafe_a is not None and sent.failsafe_a > self._failsafe(member):
                 decreases.append((member, c.current_a))  # a lowered failsafe goes out at once
-            elif now_s - sent.at_s >= self._renew_every_s:
+            elif now_s - sent.at_s >= self._renew_after(sent):
                 increases.append((member, c.current_a))
         if decreases:
             await asyncio.gather(*(self._send(m, a, now_s) for m, a in decreases))
         if increases:
             await asyncio.gather(*(self._send(m, a, now_s) for m, a in increases))
+
+    def _renew_after(self, sent: Sent) -> float:
+        """How long an accepted limit stands before it is renewed: longer for a quiet one
+        (at or below the failsafe sent with it), whose lease is longer."""
+        if sent.failsafe_a is not None and sent.current_a <= sent.failsafe_a:
+            return self._renew_quiet_every_s
+        return self._renew_every_s
 
     async def _send(self, member: MemberSpec, current_a: float, now_s: float) -> None:
         failsafe = self._failsafe(member)

@@ -16,6 +16,14 @@ The fail-safe design uses standard messages only:
 When fuseshare dies or the link drops, nobody refreshes the dynamic profile;
 at most ``ttl_s`` later it expires and the charger is back on the failsafe
 profile, by itself.
+
+A limit at or below the failsafe current (an idle charger's 0 A, a paused
+car's) is *quiet*: its expiry could only raise it to the failsafe, never put
+more on the fuse, so it holds for ``quiet_ttl_s`` (10 minutes) and is
+refreshed a few times an hour instead of every 40 s. Idle chargers are most
+of a site's chargers most of the day, and many talk over metered mobile data.
+The price: with fuseshare down, a car that plugs in at such a charger waits
+up to ``quiet_ttl_s`` for its failsafe current instead of ``ttl_s``.
 """
 
 from __future__ import annotations
@@ -52,6 +60,9 @@ class LimitPolicy:
 
     ttl_s: float = 120.0
     """How long a dynamic limit holds without a refresh."""
+    quiet_ttl_s: float = 600.0
+    """How long a limit at or below the failsafe current holds without a refresh
+    (never shorter than ``ttl_s``): its expiry can only raise it."""
     refresh_fraction: float = 1 / 3
     """Refresh after this fraction of ``ttl_s`` (well before expiry)."""
     clock_skew_s: float = 30.0
@@ -61,6 +72,14 @@ class LimitPolicy:
     """Used only for chargers that accept limits in W only."""
     number_phases: int = 3
     """Phases assumed when converting A to W."""
+
+    def lease_s(self, current_a: float, failsafe_current_a: float) -> float:
+        """How long a limit of ``current_a`` holds without a refresh, over a failsafe of
+        ``failsafe_current_a``: ``quiet_ttl_s`` when it is no higher (its expiry can
+        only raise it), else ``ttl_s``."""
+        if current_a <= failsafe_current_a:
+            return max(self.ttl_s, self.quiet_ttl_s)
+        return self.ttl_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +224,8 @@ def plan_limit(
     _, dynamic_level = stack_levels(capabilities)
     now = now.replace(microsecond=0)
     start = now - timedelta(seconds=policy.clock_skew_s)
-    expires_at = now + timedelta(seconds=policy.ttl_s)
+    lease_s = policy.lease_s(current_a, failsafe_current_a)
+    expires_at = now + timedelta(seconds=lease_s)
     dynamic = ProfileSpec(
         profile_id=DYNAMIC_PROFILE_ID,
         stack_level=dynamic_level,
@@ -223,7 +243,7 @@ def plan_limit(
         failsafe=failsafe_profile(failsafe_current_a, capabilities=capabilities, policy=policy),
         dynamic=dynamic,
         expires_at=expires_at,
-        refresh_at=now + timedelta(seconds=policy.ttl_s * policy.refresh_fraction),
+        refresh_at=now + timedelta(seconds=lease_s * policy.refresh_fraction),
     )
 
 

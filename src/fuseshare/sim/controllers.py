@@ -24,7 +24,12 @@ from typing import Protocol
 from fuseshare.balancing import GroupConfig, get_algorithm
 from fuseshare.balancing.building_peak import BuildingPeak
 from fuseshare.control.live import LiveBoard
-from fuseshare.control.loop import GroupLoop, GroupNotice, renew_every_for
+from fuseshare.control.loop import (
+    GroupLoop,
+    GroupNotice,
+    renew_every_for,
+    renew_quiet_every_for,
+)
 from fuseshare.control.spec import GroupSpec, MemberSpec
 from fuseshare.control.telemetry import ChargerTelemetry
 from fuseshare.meters.hub import MeterHub, MeterSettings
@@ -191,6 +196,9 @@ class LoopController:
             history=None,
             clock=self._clock,
             renew_every_s=renew_every_for(self._scenario.limit_lifetime_s),
+            renew_quiet_every_s=renew_quiet_every_for(
+                self._scenario.limit_lifetime_s, self._scenario.quiet_limit_lifetime_s
+            ),
             notify=self.notices.append,
             building=None
             if self.kept_building is None

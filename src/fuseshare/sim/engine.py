@@ -144,7 +144,12 @@ class _Run:
         self.progress = progress
         self.clock = VirtualClock()
         self.chargers = {
-            c.id: VirtualCharger(c, lifetime_s=scenario.limit_lifetime_s) for c in scenario.chargers
+            c.id: VirtualCharger(
+                c,
+                lifetime_s=scenario.limit_lifetime_s,
+                quiet_lifetime_s=scenario.quiet_limit_lifetime_s,
+            )
+            for c in scenario.chargers
         }
         self.index = {c.id: k for k, c in enumerate(scenario.chargers)}
         self.plugs: dict[str, _Plug] = {}

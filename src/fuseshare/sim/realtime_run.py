@@ -198,6 +198,7 @@ async def simulate_realtime_async(
         port=_free_port(),
         log_level="WARNING",
         ocpp_profile_lifetime_s=int(scenario.limit_lifetime_s),
+        ocpp_quiet_profile_lifetime_s=int(scenario.quiet_limit_lifetime_s),
     )
     group_id = await asyncio.to_thread(seed_site, settings, scenario)
     runtime = build_runtime(settings, mqtt=False)

@@ -13,7 +13,8 @@ by the real-time site), session ``battery_kwh``, ``soc_start``,
 ``taper_from_soc``, ``tells_needs`` (the car says its energy and departure, as an
 ISO 15118 car does through OCPP 2.0.1 NotifyEVChargingNeeds; default: top-level
 ``cars_tell_needs``, false), top-level ``limit_lifetime_s`` (how long a charger applies
-a dynamic limit without renewal, 120 s), ``charger_meter_interval_s`` (how
+a dynamic limit without renewal, 120 s), ``quiet_limit_lifetime_s`` (the same for a limit
+at or below its failsafe current, 600 s), ``charger_meter_interval_s`` (how
 often chargers send their per-phase currents, 10 s like the OCPP side
 configures) and ``description``.
 """
@@ -107,6 +108,7 @@ class Scenario:
     faults: tuple[FaultSpec, ...] = ()
     ev_response_s: float = 5.0
     limit_lifetime_s: float = 120.0
+    quiet_limit_lifetime_s: float = 600.0
     charger_meter_interval_s: float = 10.0
     description: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -230,6 +232,7 @@ def parse_scenario(data: Any, *, source: str = "scenario") -> Scenario:
     faults = _faults(e, data.get("faults", []), ids, duration)
     base_load = _base_load(e, data.get("base_load"), grid)
     lifetime = _num(e, data, "limit_lifetime_s", "", default=120.0, positive=True)
+    quiet = _num(e, data, "quiet_limit_lifetime_s", "", default=600.0, positive=True)
     sample = _num(e, data, "charger_meter_interval_s", "", default=10.0, low=1.0, high=300.0)
     if e.items:
         raise InvalidInput([FieldError(f"{source}: {f.field}", f.message) for f in e.items])
@@ -246,6 +249,7 @@ def parse_scenario(data: Any, *, source: str = "scenario") -> Scenario:
         faults=faults,
         ev_response_s=response,
         limit_lifetime_s=lifetime,
+        quiet_limit_lifetime_s=quiet,
         charger_meter_interval_s=sample,
         description=str(data.get("description", "")),
         raw=data,

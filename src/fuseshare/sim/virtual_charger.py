@@ -4,7 +4,8 @@ A :class:`VirtualCharger` behaves towards limits the way a real charger with
 fuseshare's two OCPP profiles does (a permanent profile at the failsafe current
 under a short-lived dynamic one): it applies the last limit it was told until
 that limit's lifetime runs out, then falls back to its failsafe current by
-itself. While its link is cut it hears nothing, so it keeps the last limit
+itself. A limit at or below the failsafe current lives longer (the quiet lease
+of :meth:`fuseshare.ocpp.profiles.LimitPolicy.lease_s`, as the OCPP side sends it). While its link is cut it hears nothing, so it keeps the last limit
 until it expires: that is how ``charger_offline`` and ``controller_down``
 faults play out.
 
@@ -22,6 +23,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fuseshare.ocpp.profiles import LimitPolicy
 from fuseshare.sim.scenario import ChargerSpec
 
 FAILSAFE_REASON = "failsafe: no valid limit from the control side"
@@ -34,6 +36,8 @@ class VirtualCharger:
 
     spec: ChargerSpec
     lifetime_s: float = 120.0
+    quiet_lifetime_s: float = 600.0
+    """The lifetime of a limit at or below its failsafe current."""
     link_up: bool = True
     limit_a: float | None = None
     limit_until_s: float = -math.inf
@@ -43,6 +47,9 @@ class VirtualCharger:
     """The failsafe current it was last told (its permanent profile); None: as configured."""
     sample_requested: bool = False
     """A TriggerMessage(MeterValues) arrived: report at the next step."""
+
+    def __post_init__(self) -> None:
+        self._policy = LimitPolicy(ttl_s=self.lifetime_s, quiet_ttl_s=self.quiet_lifetime_s)
 
     @property
     def serial(self) -> str:
@@ -57,12 +64,15 @@ class VirtualCharger:
         reason: str = "",
         failsafe_a: float | None = None,
     ) -> None:
-        """A new dynamic limit, valid for ``lifetime_s`` (the charger's default when None),
-        and with ``failsafe_a`` a new failsafe current to fall back to after it."""
+        """A new dynamic limit, valid for ``lifetime_s`` (when None: the charger's lease for
+        it, longer at or below its failsafe current), and with ``failsafe_a`` a new
+        failsafe current to fall back to after it."""
         if failsafe_a is not None:
             self.failsafe_a = max(0.0, failsafe_a)
         self.limit_a = max(0.0, current_a)
-        self.limit_until_s = now_s + (self.lifetime_s if lifetime_s is None else lifetime_s)
+        if lifetime_s is None:
+            lifetime_s = self._policy.lease_s(self.limit_a, self._failsafe_a())
+        self.limit_until_s = now_s + lifetime_s
         self.limit_reason = reason
         self.received += 1
 
@@ -78,8 +88,11 @@ class VirtualCharger:
         """What this charger lets a car draw per phase at ``now_s``."""
         if self.limit_a is not None and now_s < self.limit_until_s:
             return min(self.limit_a, self.spec.max_current_a)
-        failsafe = self.spec.failsafe_current_a if self.failsafe_a is None else self.failsafe_a
-        return min(failsafe, self.spec.max_current_a)
+        return min(self._failsafe_a(), self.spec.max_current_a)
+
+    def _failsafe_a(self) -> float:
+        """The failsafe current it falls back to: as last told, else as configured."""
+        return self.spec.failsafe_current_a if self.failsafe_a is None else self.failsafe_a
 
     def limit_source(self, now_s: float) -> str:
         """Why the charger applies what it applies (for chargers.csv's reason)."""

@@ -53,6 +53,33 @@ async def test_server_stops_mid_session_and_charger_falls_back_to_failsafe(serve
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_limit_at_or_below_the_failsafe_holds_for_the_longer_quiet_lease(server, version):
+    """An idle charger's 0 A: its expiry could only raise it, so its lease is the quiet one
+    (10 minutes, refreshed every 200 s instead of every 40 s); then the failsafe holds."""
+    policy = server.central.settings.policy
+    assert policy.quiet_ttl_s > policy.ttl_s
+    server.directory.add("CH-QUIET", "pw", failsafe_a=6.0)
+    cp = server.sim("CH-QUIET", version)
+    await cp.connect()
+    await cp.boot()
+    await server.central.wait_ready("CH-QUIET")
+    assert (await server.central.set_limit("CH-QUIET", 0.0)).accepted
+
+    await server.stop()
+    await cp.wait_closed()
+    now = cp.now()
+    held = {p.profile_id: p for p in cp.state.profiles}
+    expires = held[DYNAMIC_PROFILE_ID].valid_to
+    assert expires is not None
+    assert now + timedelta(seconds=policy.ttl_s + 1) < expires
+    assert expires <= now + timedelta(seconds=policy.quiet_ttl_s + 1)
+    assert cp.effective_limit_a(now + timedelta(seconds=policy.ttl_s + 1)) == 0.0
+    assert cp.effective_limit_a(expires - timedelta(seconds=1)) == 0.0
+    assert cp.effective_limit_a(expires) == 6.0
+    await cp.close()
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 async def test_link_drop_and_reconnect_restores_the_leased_limit(server, version):
     server.directory.add("CH-RC", "pw", failsafe_a=6.0)
     cp = server.sim("CH-RC", version)

@@ -61,6 +61,7 @@ class Site:
         notify: Callable[[GroupNotice], None] | None = None,
         building: BuildingPeak | None = None,
         thread_from: int = 100,
+        renew_quiet_every_s: float | None = None,
     ) -> None:
         self.clock = ManualClock()
         self.hub = MeterHub(clock=self.clock)
@@ -79,6 +80,7 @@ class Site:
             notify=notify,
             building=building,
             allocate_in_thread_from=thread_from,
+            renew_quiet_every_s=renew_quiet_every_s,
         )
         self.seq = 0
 
@@ -312,6 +314,30 @@ async def test_nothing_is_sent_to_an_offline_charger_and_unchanged_limits_are_re
     await site.loop.cycle()
     assert len(site.commands.calls) == count + 1
     assert all(s != "B" for s, _, _ in site.commands.calls)
+
+
+async def test_a_limit_at_or_below_the_failsafe_is_renewed_less_often() -> None:
+    """An idle charger's 0 A could only rise to its failsafe current when its lease ran
+    out, so it is leased longer and renewed less often; a car's limit above the failsafe
+    is renewed every minute, as before."""
+    site = Site(renew_quiet_every_s=200.0)
+    site.car("A", 12.0)
+    site.telemetry.connection_changed("B", True)
+    site.telemetry.connector_status("B", 1, "Available", None)
+    await site.settle()
+    start = len(site.commands.calls)
+    for _ in range(20):  # 10 minutes, nothing changes
+        site.clock.advance(30.0)
+        site.car("A", site.drawn("A"))
+        site.meter(*site.reading())
+        await site.loop.cycle()
+    sent = site.commands.calls[start:]
+    a_sent = [(a, f) for s, a, f in sent if s == "A"]
+    b_sent = [(a, f) for s, a, f in sent if s == "B"]
+    assert len({a for a, _ in a_sent}) == 1 and a_sent[0][0] > a_sent[0][1]  # above failsafe
+    assert len(a_sent) == 10  # every minute
+    assert b_sent and all(a == 0.0 <= f for a, f in b_sent)
+    assert len(b_sent) == 3  # every 200 s
 
 
 async def test_a_stale_sample_is_capped_at_the_limit_once_the_car_had_time_to_follow() -> None:

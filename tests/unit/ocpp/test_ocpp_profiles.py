@@ -60,6 +60,27 @@ def test_custom_ttl_and_refresh():
 
 
 @pytest.mark.parametrize(
+    ("current", "failsafe", "lease_s"),
+    [(16.0, 6.0, 120), (6.1, 6.0, 120), (6.0, 6.0, 600), (0.0, 6.0, 600), (0.0, 0.0, 600)],
+)
+def test_a_limit_at_or_below_the_failsafe_is_leased_longer(current, failsafe, lease_s):
+    """Its expiry could only raise it to the failsafe: an idle charger's 0 A is refreshed
+    every 200 s instead of every 40 s, and never puts more on the fuse for it."""
+    plan = plan_limit(current, failsafe, NOW)
+    assert plan.expires_at == NOW + timedelta(seconds=lease_s)
+    assert plan.refresh_at == NOW + timedelta(seconds=lease_s / 3)
+    assert composite_limit_at(plan.profiles, NOW + timedelta(seconds=lease_s - 1)) == min(
+        current, 16.0
+    )
+    assert composite_limit_at(plan.profiles, NOW + timedelta(seconds=lease_s)) == failsafe
+
+
+def test_a_quiet_lease_is_never_shorter_than_the_ordinary_one():
+    policy = LimitPolicy(ttl_s=300, quiet_ttl_s=60)
+    assert plan_limit(0.0, 6.0, NOW, policy=policy).expires_at == NOW + timedelta(seconds=300)
+
+
+@pytest.mark.parametrize(
     ("caps", "levels"),
     [
         (None, (1, 2)),
@@ -106,14 +127,17 @@ def test_naive_now_is_refused():
     failsafe=st.floats(min_value=0, max_value=32),
     after_s=st.integers(min_value=0, max_value=10**7),
     ttl=st.integers(min_value=10, max_value=3600),
+    quiet_ttl=st.integers(min_value=10, max_value=7200),
 )
-def test_never_more_than_asked_and_always_failsafe_after_ttl(current, failsafe, after_s, ttl):
-    plan = plan_limit(current, failsafe, NOW, policy=LimitPolicy(ttl_s=ttl))
+def test_never_more_than_asked_and_never_more_than_the_failsafe_after_ttl(
+    current, failsafe, after_s, ttl, quiet_ttl
+):
+    plan = plan_limit(current, failsafe, NOW, policy=LimitPolicy(ttl_s=ttl, quiet_ttl_s=quiet_ttl))
     limit = composite_limit_at(plan.profiles, NOW + timedelta(seconds=after_s))
     assert limit is not None
     if after_s < ttl:
         assert limit <= current
-    else:
+    else:  # expired, or a quiet limit (at or below the failsafe) still held
         assert limit <= failsafe
 
 

@@ -152,6 +152,43 @@ def test_controller_down_leaves_every_charger_on_its_failsafe_and_a_restart_resu
     assert result.trace.car_a[250].sum() > 12.0
 
 
+def test_an_idle_chargers_zero_holds_for_its_quiet_lease_when_the_controller_goes_down() -> None:
+    """A limit at or below the failsafe current can only rise when it expires, so it is
+    leased longer (and renewed less often): with the control side gone, the charging
+    charger falls to its failsafe within its 30 s lease, the idle one keeps 0 A for up to
+    its 120 s quiet lease (renewed every 40 s) before it, too, offers its failsafe: a car
+    that plugs in there meanwhile waits for it (the price of the quieter line)."""
+    data = scenario(
+        duration_s=300,
+        limit_lifetime_s=30,
+        quiet_limit_lifetime_s=120,
+        sessions=[
+            {
+                "charger": "A",
+                "arrive_s": 0,
+                "depart_s": 300,
+                "energy_kwh": 50,
+                "car_phases": 3,
+                "car_max_current_a": 16,
+            },
+            {
+                "charger": "B",
+                "arrive_s": 100,
+                "depart_s": 300,
+                "energy_kwh": 50,
+                "car_phases": 3,
+                "car_max_current_a": 16,
+            },
+        ],
+        faults=[{"kind": "controller_down", "from_s": 60, "to_s": 300}],
+    )
+    setpoint = simulate(parse_scenario(data), LoopController()).trace.setpoint_a
+    assert setpoint[59, 0] > 6.0
+    assert setpoint[95:, 0].tolist() == [6.0] * 205
+    assert setpoint[100:140, 1].tolist() == [0.0] * 40
+    assert setpoint[185:, 1].tolist() == [6.0] * 115
+
+
 def test_the_meter_offline_fault_silences_the_meter_and_the_loop_uses_the_offline_budget() -> None:
     data = scenario(duration_s=200, faults=[{"kind": "meter_offline", "from_s": 50, "to_s": 200}])
     result = simulate(parse_scenario(data), LoopController())
