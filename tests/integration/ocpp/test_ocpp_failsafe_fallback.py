@@ -52,18 +52,24 @@ async def test_server_stops_mid_session_and_charger_falls_back_to_failsafe(serve
     await cp.close()
 
 
+async def _limited(server, serial: str, version: str, current_a: float):
+    """A charger with a 6 A failsafe, connected and booted, holding ``current_a``."""
+    server.directory.add(serial, "pw", failsafe_a=6.0)
+    cp = server.sim(serial, version)
+    await cp.connect()
+    await cp.boot()
+    await server.central.wait_ready(serial)
+    assert (await server.central.set_limit(serial, current_a)).accepted
+    return cp
+
+
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 async def test_a_limit_at_or_below_the_failsafe_holds_for_the_longer_quiet_lease(server, version):
     """An idle charger's 0 A: its expiry could only raise it, so its lease is the quiet one
     (10 minutes, refreshed every 200 s instead of every 40 s); then the failsafe holds."""
     policy = server.central.settings.policy
     assert policy.quiet_ttl_s > policy.ttl_s
-    server.directory.add("CH-QUIET", "pw", failsafe_a=6.0)
-    cp = server.sim("CH-QUIET", version)
-    await cp.connect()
-    await cp.boot()
-    await server.central.wait_ready("CH-QUIET")
-    assert (await server.central.set_limit("CH-QUIET", 0.0)).accepted
+    cp = await _limited(server, "CH-QUIET", version, 0.0)
 
     await server.stop()
     await cp.wait_closed()
@@ -81,12 +87,7 @@ async def test_a_limit_at_or_below_the_failsafe_holds_for_the_longer_quiet_lease
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 async def test_link_drop_and_reconnect_restores_the_leased_limit(server, version):
-    server.directory.add("CH-RC", "pw", failsafe_a=6.0)
-    cp = server.sim("CH-RC", version)
-    await cp.connect()
-    await cp.boot()
-    await server.central.wait_ready("CH-RC")
-    assert (await server.central.set_limit("CH-RC", 14.0)).accepted
+    cp = await _limited(server, "CH-RC", version, 14.0)
     await cp.close()
     await server.telemetry.wait_for(lambda: ("CH-RC", False) in server.telemetry.connections)
     cp.state.profiles.clear()  # e.g. the charger lost its profiles in a power cut
