@@ -12,6 +12,7 @@ keeps a 24 h day quick to draw without hiding a peak.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,11 @@ def _reduce(values: npt.NDArray[np.float64], bucket: int, how: str) -> npt.NDArr
     if n == 0:
         return values
     shaped = values[:n].reshape(n // bucket, bucket, *values.shape[1:])
-    return np.asarray(np.nanmax(shaped, axis=1) if how == "max" else np.nanmean(shaped, axis=1))
+    with warnings.catch_warnings():
+        # A bucket with nothing in it (no car plugged in, no limit known) is a gap in
+        # the plot (NaN), not something to warn a reader about.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.asarray(np.nanmax(shaped, axis=1) if how == "max" else np.nanmean(shaped, axis=1))
 
 
 def write_plots(result: SimResult, out_dir: Path) -> list[Path]:
@@ -47,8 +52,7 @@ def write_plots(result: SimResult, out_dir: Path) -> list[Path]:
     hours = np.arange(0, n_t - n_t % bucket if bucket > 1 else n_t, bucket) / 3600.0
     total = _reduce(tr.total_a, bucket, "max")
     base = _reduce(tr.base_a, bucket, "max")
-    with np.errstate(all="ignore"):
-        limit = _reduce(tr.limit_a, bucket, "max") if not np.isnan(tr.limit_a).all() else None
+    limit = _reduce(tr.limit_a, bucket, "max") if not np.isnan(tr.limit_a).all() else None
     offline = _reduce((~tr.meter_online).astype(float)[:, None], bucket, "max")[:, 0] > 0
     lines = sc.grid.lines
     fig, axes = plt.subplots(

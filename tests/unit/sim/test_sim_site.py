@@ -375,3 +375,21 @@ def test_version_7_gives_a_full_cars_minimum_to_the_car_that_waits() -> None:
     pauses A once it says it wants no energy, and C has A's 6 A."""
     assert _full_car_at(6, 600) == [6.0, 6.0, 0.0]
     assert _full_car_at(7, 600) == [0.0, 6.0, 6.0]
+
+
+def test_a_plot_bucket_with_nothing_in_it_is_a_gap_without_a_warning() -> None:
+    """Per-minute means of a charger's current over a day: minutes with no car are NaN
+    (a gap in the plot), and nothing is printed at the person who ran the simulation."""
+    import warnings
+
+    from fuseshare.sim.plots import _reduce
+
+    values = np.full((5 * 3600, 2), np.nan)
+    values[:60, 0] = 10.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        means = _reduce(values, 60, "mean")
+        peaks = _reduce(values, 60, "max")
+    assert means.shape == peaks.shape == (300, 2)
+    assert means[0, 0] == peaks[0, 0] == 10.0
+    assert np.isnan(means[1:, 0]).all() and np.isnan(means[:, 1]).all()
