@@ -14,7 +14,9 @@ charger with one outstanding call at a time.
 
 The version subclasses (v16/, v201/) add the ``@on`` handlers, which only
 translate and hand over to a :class:`ChargerEvents`, and the outbound
-requests, which only translate what the central system decided.
+requests, which only translate what the central system decided. What is the
+same in both versions (the heartbeat, the answer to a boot, the parts of a
+charging profile's payload) is here.
 """
 
 from __future__ import annotations
@@ -24,13 +26,21 @@ import itertools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from types import ModuleType
 from typing import Any, ClassVar, Protocol
 
 from ocpp.charge_point import ChargePoint
 from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError
+from ocpp.routing import after, on
 
-from fuseshare.ocpp.framing import BadFrame, error_code_for, parse_frame, peek_call_id
+from fuseshare.ocpp.framing import (
+    BadFrame,
+    error_code_for,
+    format_ts,
+    parse_frame,
+    peek_call_id,
+)
 from fuseshare.ocpp.ports import (
     BootInfo,
     Capabilities,
@@ -120,6 +130,8 @@ class OcppConnection(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
 
     version: ClassVar[OcppVersion]
     _ocpp_version: ClassVar[str]
+    _call_result: ClassVar[ModuleType]
+    """The version's ``ocpp.v16.call_result`` or ``ocpp.v201.call_result``."""
 
     _ids = itertools.count(1)
 
@@ -283,6 +295,32 @@ class OcppConnection(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
                 CallError(self._pending_id, "GenericError", "connection closed", {})
             )
 
+    # -- from the charger, the same in every version ----------------------------
+
+    async def _answer_boot(self, boot: BootInfo) -> Any:
+        """Hand a BootNotification over and answer it (the version's call result)."""
+        accepted = await self.events.booted(boot)
+        return self._call_result.BootNotification(
+            current_time=format_ts(self.events.now()),
+            interval=self.events.heartbeat_interval_s,
+            status="Accepted" if accepted else "Rejected",
+        )
+
+    @after("BootNotification")
+    def after_boot_notification(self, **kwargs: Any) -> None:
+        # Only now has the charger got its BootNotification answer: calls to
+        # it may start (OCPP wants the boot accepted first).
+        self.events.boot_answered()
+
+    @on("Heartbeat")
+    async def on_heartbeat(self, **kwargs: Any) -> Any:
+        await self.events.heartbeat()
+        return self._call_result.Heartbeat(current_time=format_ts(self.events.now()))
+
+    @on("FirmwareStatusNotification")
+    def on_firmware_status(self, **kwargs: Any) -> Any:
+        return self._call_result.FirmwareStatusNotification()
+
     # -- outbound, per version ----------------------------------------------
 
     async def configure_for_balancing(self, sample_interval_s: int) -> dict[str, str]:
@@ -316,6 +354,24 @@ class OcppConnection(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
 
     async def remote_stop(self, transaction_id: str) -> str:
         raise NotImplementedError
+
+
+def schedule_periods(spec: ProfileSpec) -> list[dict[str, Any]]:
+    """A profile's periods as both versions' ``chargingSchedulePeriod`` (snake_case)."""
+    return [
+        {"start_period": p.start_s, "limit": p.limit}
+        | ({} if p.number_phases is None else {"number_phases": p.number_phases})
+        for p in spec.periods
+    ]
+
+
+def with_validity(profile: dict[str, Any], spec: ProfileSpec) -> dict[str, Any]:
+    """``profile`` with the spec's ``validFrom``/``validTo`` where it has them."""
+    if spec.valid_from is not None:
+        profile["valid_from"] = format_ts(spec.valid_from)
+    if spec.valid_to is not None:
+        profile["valid_to"] = format_ts(spec.valid_to)
+    return profile
 
 
 def _plain_details(details: Any) -> dict[str, Any]:

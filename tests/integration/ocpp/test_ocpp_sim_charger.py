@@ -231,6 +231,23 @@ async def test_heartbeat_and_unknown_charger_commands(server):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
+async def test_heartbeat_and_firmware_status_are_answered_in_both_versions(server, version):
+    """One base handler answers both versions, each with its own call result (a
+    CALLERROR, or an answer its schema refuses, would raise here)."""
+    from ocpp.v16 import call as call16
+    from ocpp.v201 import call as call201
+
+    server.directory.add("CH-HB", "pw")
+    async with server.sim("CH-HB", version) as cp:
+        await cp.boot()
+        assert (await cp.heartbeat()).endswith("Z")
+        if version == "1.6":
+            await cp.call(call16.FirmwareStatusNotification(status="Installed"))
+        else:
+            await cp.call(call201.FirmwareStatusNotification(status="Installed"))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
 async def test_release_keeps_failsafe_and_drops_dynamic(server, version):
     server.directory.add("CH-10", "pw", failsafe_a=6.0)
     async with server.sim("CH-10", version) as cp:

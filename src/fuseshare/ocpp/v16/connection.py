@@ -8,11 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ocpp.routing import after, on
+from ocpp.routing import on
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action
 
-from fuseshare.ocpp.connection import CallFailed, OcppConnection
+from fuseshare.ocpp.connection import (
+    CallFailed,
+    OcppConnection,
+    schedule_periods,
+    with_validity,
+)
 from fuseshare.ocpp.framing import format_ts, parse_ts
 from fuseshare.ocpp.metering import BALANCING_MEASURANDS, RawValue, build_sample
 from fuseshare.ocpp.ports import BootInfo, Capabilities, RateUnit, SessionStart, SessionStop
@@ -87,11 +92,7 @@ def profile_payload(spec: ProfileSpec) -> dict[str, Any]:
     schedule: dict[str, Any] = {
         "charging_rate_unit": spec.rate_unit,
         "start_schedule": format_ts(spec.start_schedule),
-        "charging_schedule_period": [
-            {"start_period": p.start_s, "limit": p.limit}
-            | ({} if p.number_phases is None else {"number_phases": p.number_phases})
-            for p in spec.periods
-        ],
+        "charging_schedule_period": schedule_periods(spec),
     }
     if spec.duration_s is not None:
         schedule["duration"] = spec.duration_s
@@ -102,11 +103,7 @@ def profile_payload(spec: ProfileSpec) -> dict[str, Any]:
         "charging_profile_kind": spec.kind,
         "charging_schedule": schedule,
     }
-    if spec.valid_from is not None:
-        profile["valid_from"] = format_ts(spec.valid_from)
-    if spec.valid_to is not None:
-        profile["valid_to"] = format_ts(spec.valid_to)
-    return profile
+    return with_validity(profile, spec)
 
 
 class V16Connection(OcppConnection):
@@ -121,7 +118,7 @@ class V16Connection(OcppConnection):
     async def on_boot_notification(
         self, charge_point_vendor: str, charge_point_model: str, **kwargs: Any
     ) -> call_result.BootNotification:
-        accepted = await self.events.booted(
+        return await self._answer_boot(
             BootInfo(
                 vendor=charge_point_vendor,
                 model=charge_point_model,
@@ -131,22 +128,6 @@ class V16Connection(OcppConnection):
                 ocpp_version="1.6",
             )
         )
-        return call_result.BootNotification(
-            current_time=format_ts(self.events.now()),
-            interval=self.events.heartbeat_interval_s,
-            status="Accepted" if accepted else "Rejected",
-        )
-
-    @after(Action.boot_notification)
-    def after_boot_notification(self, **kwargs: Any) -> None:
-        # Only now has the charger got its BootNotification answer: calls to
-        # it may start (OCPP wants the boot accepted first).
-        self.events.boot_answered()
-
-    @on(Action.heartbeat)
-    async def on_heartbeat(self, **kwargs: Any) -> call_result.Heartbeat:
-        await self.events.heartbeat()
-        return call_result.Heartbeat(current_time=format_ts(self.events.now()))
 
     @on(Action.status_notification)
     async def on_status_notification(
@@ -211,10 +192,6 @@ class V16Connection(OcppConnection):
         if id_tag is None:
             return call_result.StopTransaction()
         return call_result.StopTransaction(id_tag_info=_id_tag_info(True))
-
-    @on(Action.firmware_status_notification)
-    def on_firmware_status(self, **kwargs: Any) -> call_result.FirmwareStatusNotification:
-        return call_result.FirmwareStatusNotification()
 
     @on(Action.diagnostics_status_notification)
     def on_diagnostics_status(self, **kwargs: Any) -> call_result.DiagnosticsStatusNotification:

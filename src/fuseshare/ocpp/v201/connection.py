@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from ocpp.routing import after, on
+from ocpp.routing import on
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
 
@@ -23,6 +23,8 @@ from fuseshare.ocpp.connection import (
     ConnectionLimits,
     OcppConnection,
     Transport,
+    schedule_periods,
+    with_validity,
 )
 from fuseshare.ocpp.framing import format_ts, parse_ts
 from fuseshare.ocpp.metering import BALANCING_MEASURANDS, RawValue, build_sample
@@ -172,11 +174,7 @@ def profile_payload(spec: ProfileSpec) -> dict[str, Any]:
         "id": spec.profile_id,
         "charging_rate_unit": spec.rate_unit,
         "start_schedule": format_ts(spec.start_schedule),
-        "charging_schedule_period": [
-            {"start_period": p.start_s, "limit": p.limit}
-            | ({} if p.number_phases is None else {"number_phases": p.number_phases})
-            for p in spec.periods
-        ],
+        "charging_schedule_period": schedule_periods(spec),
     }
     if spec.duration_s is not None:
         schedule["duration"] = spec.duration_s
@@ -189,11 +187,7 @@ def profile_payload(spec: ProfileSpec) -> dict[str, Any]:
         "charging_profile_kind": spec.kind,
         "charging_schedule": [schedule],
     }
-    if spec.valid_from is not None:
-        profile["valid_from"] = format_ts(spec.valid_from)
-    if spec.valid_to is not None:
-        profile["valid_to"] = format_ts(spec.valid_to)
-    return profile
+    return with_validity(profile, spec)
 
 
 class V201Connection(OcppConnection):
@@ -221,7 +215,7 @@ class V201Connection(OcppConnection):
     async def on_boot_notification(
         self, charging_station: dict[str, Any], reason: str, **kwargs: Any
     ) -> call_result.BootNotification:
-        accepted = await self.events.booted(
+        return await self._answer_boot(
             BootInfo(
                 vendor=charging_station["vendor_name"],
                 model=charging_station["model"],
@@ -230,22 +224,6 @@ class V201Connection(OcppConnection):
                 ocpp_version="2.0.1",
             )
         )
-        return call_result.BootNotification(
-            current_time=format_ts(self.events.now()),
-            interval=self.events.heartbeat_interval_s,
-            status="Accepted" if accepted else "Rejected",
-        )
-
-    @after(Action.boot_notification)
-    def after_boot_notification(self, **kwargs: Any) -> None:
-        # Only now has the charger got its BootNotification answer: calls to
-        # it may start (OCPP wants the boot accepted first).
-        self.events.boot_answered()
-
-    @on(Action.heartbeat)
-    async def on_heartbeat(self, **kwargs: Any) -> call_result.Heartbeat:
-        await self.events.heartbeat()
-        return call_result.Heartbeat(current_time=format_ts(self.events.now()))
 
     @on(Action.status_notification)
     async def on_status_notification(
@@ -367,10 +345,6 @@ class V201Connection(OcppConnection):
     @on(Action.security_event_notification)
     def on_security_event(self, **kwargs: Any) -> call_result.SecurityEventNotification:
         return call_result.SecurityEventNotification()
-
-    @on(Action.firmware_status_notification)
-    def on_firmware_status(self, **kwargs: Any) -> call_result.FirmwareStatusNotification:
-        return call_result.FirmwareStatusNotification()
 
     # -- to the charger ------------------------------------------------------
 
