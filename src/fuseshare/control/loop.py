@@ -462,7 +462,7 @@ class GroupLoop:
             departure_s=st.departure_s,
             membership_max_current_a=m.membership_max_current_a,
             setpoint_a=setpoint,
-            setpoint_since_s=sent.at_s if sent else None,
+            setpoint_since_s=sent.at_s if sent else None,  # a renewal counts (ChargerInput)
             follow_low_a=self._follow_low(m.serial, reference_s, now_s),
             sample_settled_limit_a=settled_limit,
         )
