@@ -9,6 +9,13 @@ change, on a configuration change and on a regular tick. Each cycle:
    sum on a line never passes its limit while the chargers follow; unchanged
    limits are renewed well before the OCPP side's lease runs out.
 
+Cars slower than IEC 61851-1's 5 s: a car seen above a limit it was cut to longer
+ago than the reaction time the loop assumes for it has shown a longer one, and for the
+rest of its session every window that assumes how fast it follows (what it may still
+draw, when its sample says something, when to ask for the next one) uses what it
+showed (:meth:`GroupLoop._learn_reaction`). Counting on 5 s from such a car let the
+others be given room it had not yet released, and the fuse carried both.
+
 Safety when things break: a charger that lost its link, or that did not accept
 a limit, or that keeps drawing more than it was told, is taken as drawing its
 failsafe current / its maximum / what it draws, and that is reserved on its
@@ -63,6 +70,9 @@ MEASURED_MAX_AGE_S = 60.0
 EV_REACTION_S = 5.0
 """IEC 61851-1: a car follows a lower limit within 5 s."""
 SAMPLE_AFTER_CHANGE_S = EV_REACTION_S + 1.0
+MAX_REACTION_S = 30.0
+"""The longest reaction a car is credited with: one that keeps drawing above its limit
+longer than this is not slow but overdrawing (and is treated as such)."""
 """After a changed limit, ask for a fresh sample once the car has had time to follow:
 chargers report every ~10 s, and until then the loop can only bound what the car draws."""
 HELD_KEEP_S = 2 * MEASURED_MAX_AGE_S
@@ -171,6 +181,9 @@ class GroupLoop:
         self._held: dict[str, deque[tuple[float, float]]] = {}
         """Accepted limit changes per charger with when they were sent, oldest first."""
         self._over_since: dict[str, float] = {}
+        self._reaction: dict[str, tuple[str | None, float]] = {}
+        """Per charger: the session and the reaction its car has shown, when longer than
+        :data:`EV_REACTION_S` (:meth:`_learn_reaction`)."""
         self._flagged: set[str] = set()
         self._last_history_s: dict[str, float] = {}
         self._wake = asyncio.Event()
@@ -416,6 +429,11 @@ class GroupLoop:
         measured: tuple[float, ...] | None = None
         measured_at: float | None = None
         sample = st.sample_as_of(reference_s) if st.measured_a is not None else None
+        reaction_s = self._reaction_s(m.serial, st.session_id)
+        if st.measured_a is not None and st.measured_at_s is not None and st.session_id:
+            reaction_s = self._learn_reaction(
+                m.serial, st.session_id, max(st.measured_a), st.measured_at_s, reaction_s
+            )
         if sample is not None and now_s - sample[0] <= MEASURED_MAX_AGE_S:
             measured_at, measured = sample
             # Chargers report every few seconds: a sample from before a decrease still shows
@@ -423,12 +441,12 @@ class GroupLoop:
             # highest limit it may still be following (the new one once its reaction time
             # has passed), so its share of the reading is at most that. Counting less of the
             # reading as the chargers' only makes the rest of the building look larger (safe).
-            cap = self._may_follow(m.serial, reference_s, EV_REACTION_S)
+            cap = self._may_follow(m.serial, reference_s, reaction_s)
             if cap is not None:
                 measured = tuple(min(v, cap) for v in measured)
         settled_limit = None
         if measured_at is not None:
-            settled_limit = self._held_since(m.serial, measured_at - EV_REACTION_S, measured_at)
+            settled_limit = self._held_since(m.serial, measured_at - reaction_s, measured_at)
         sent = self._sent.get(m.serial)
         setpoint = sent.current_a if sent and sent.accepted else 0.0
         online = st.online
@@ -463,7 +481,7 @@ class GroupLoop:
             membership_max_current_a=m.membership_max_current_a,
             setpoint_a=setpoint,
             setpoint_since_s=sent.at_s if sent else None,  # a renewal counts (ChargerInput)
-            follow_low_a=self._follow_low(m.serial, reference_s, now_s),
+            follow_low_a=self._follow_low(m.serial, reference_s, now_s, reaction_s),
             sample_settled_limit_a=settled_limit,
         )
 
@@ -496,7 +514,53 @@ class GroupLoop:
         limits = self._limits_followable(serial, at_s - reaction_s, at_s)
         return max(limits) if limits else None
 
-    def _follow_low(self, serial: str, at_s: float, now_s: float) -> float | None:
+    def _reaction_s(self, serial: str, session_id: str | None) -> float:
+        """How long the car at ``serial`` may take to follow a new limit: IEC 61851-1's
+        5 s, or the longer time its car has shown in this session."""
+        shown = self._reaction.get(serial)
+        if shown is None or shown[0] != session_id:
+            return EV_REACTION_S
+        return shown[1]
+
+    def _learn_reaction(
+        self, serial: str, session_id: str, drawn_a: float, sampled_s: float, reaction_s: float
+    ) -> float:
+        """The reaction time to assume for this car from now on, given a sample of what it
+        drew: when the last limit change older than ``reaction_s`` cut it and it still
+        drew more than every limit it may have followed since, it is slower than that, and
+        it is credited with half as long again (it followed somewhere before the next
+        sample), up to :data:`MAX_REACTION_S`. Only ever lengthens, within one session."""
+        held = self._held.get(serial)
+        if not held or len(held) < 2:
+            return reaction_s
+        window_start = sampled_s - reaction_s
+        for i in range(len(held) - 1, 0, -1):
+            sent_s, limit = held[i]
+            if sent_s > window_start:
+                continue  # the car may still be following this one: no evidence yet
+            cut = limit < held[i - 1][1] - OVERDRAW_TOLERANCE_A
+            allowed = max([limit] + [c for t, c in held if sent_s < t <= sampled_s])
+            took_s = sampled_s - sent_s
+            if cut and drawn_a > allowed + OVERDRAW_TOLERANCE_A and took_s < MAX_REACTION_S:
+                # It followed somewhere between this sample and the next: allow half again.
+                reaction_s = min(MAX_REACTION_S, 1.5 * took_s + 1.0)
+                if self._reaction.get(serial, (None, 0.0))[0] != session_id:
+                    log.warning(
+                        "charger %s: its car still drew %.1f A %.0f s after a cut to %.1f A "
+                        "(IEC 61851-1 allows 5 s); its limits now count on %.0f s",
+                        serial,
+                        drawn_a,
+                        took_s,
+                        limit,
+                        reaction_s,
+                    )
+                self._reaction[serial] = (session_id, reaction_s)
+            break  # only the newest change older than the window says something
+        return reaction_s
+
+    def _follow_low(
+        self, serial: str, at_s: float, now_s: float, reaction_s: float = EV_REACTION_S
+    ) -> float | None:
         """The lowest limit the car may be following at ``at_s``: the one held a reaction
         time earlier and any sent since, up to ``now_s``.
 
@@ -505,7 +569,7 @@ class GroupLoop:
         before, possibly nothing. Its sample says more then than a limit it may not
         follow yet (counting it at that limit hid 24 A of building after a restart).
         """
-        since_s = at_s - EV_REACTION_S
+        since_s = at_s - reaction_s
         held = self._held.get(serial)
         if not held or len(held) == 1:  # the common case, every charger every cycle
             return held[0][1] if held and held[0][0] <= since_s else None
@@ -599,7 +663,9 @@ class GroupLoop:
         if accepted:
             held = self._held.setdefault(member.serial, deque())
             if not held or held[-1][1] != current_a:  # a change (a renewal changes nothing)
-                self._sample_due[member.serial] = now_s + SAMPLE_AFTER_CHANGE_S
+                st = self._telemetry.state(member.serial)
+                slower_s = self._reaction_s(member.serial, st.session_id) - EV_REACTION_S
+                self._sample_due[member.serial] = now_s + SAMPLE_AFTER_CHANGE_S + slower_s
                 held.append((now_s, current_a))
             # Keep what a sample up to HELD_KEEP_S old needs: every change since, and the
             # limit in effect before them. Time, not a count, so fast changes lose nothing.

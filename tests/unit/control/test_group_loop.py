@@ -340,6 +340,28 @@ async def test_a_limit_at_or_below_the_failsafe_is_renewed_less_often() -> None:
     assert len(b_sent) == 3  # every 200 s
 
 
+async def test_a_car_slower_than_iec_is_counted_on_its_own_time_for_its_session_only() -> None:
+    """A car still above the limit it was cut to 5 s later takes longer than IEC's 5 s:
+    the loop counts on half as long again for the rest of its session (what it may still
+    draw, when its sample says something); the next car at that charger starts at 5 s."""
+    site = Site()
+    site.car("A", 12.0)
+    await site.settle()
+    before = site.drawn("A")
+    assert site.loop._reaction_s("A", "tx-A") == 5.0
+    site.base = (10.0, 40.0, 6.0)  # a load step on L2: A is cut
+    for _ in range(7):
+        site.clock.advance(1.0)
+        site.car("A", before)  # ... and keeps drawing what it did (a slow car)
+        site.meter(*site.reading())
+        await site.loop.cycle()
+    cut = site.commands.last("A")
+    assert cut is not None and cut < before - 1.5
+    assert site.loop._reaction_s("A", "tx-A") >= 8.0  # it drew the old current 5 s on
+    # The same charger, the next car: IEC's 5 s again until it shows otherwise.
+    assert site.loop._reaction_s("A", "tx2-A") == 5.0
+
+
 async def test_a_stale_sample_is_capped_at_the_limit_once_the_car_had_time_to_follow() -> None:
     """Chargers report every ~10 s. After a decrease the last sample still shows the old
     current; once the car's reaction time (5 s) has passed it cannot draw more than its new

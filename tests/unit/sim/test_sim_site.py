@@ -393,3 +393,67 @@ def test_a_plot_bucket_with_nothing_in_it_is_a_gap_without_a_warning() -> None:
     assert means.shape == peaks.shape == (300, 2)
     assert means[0, 0] == peaks[0, 0] == 10.0
     assert np.isnan(means[1:, 0]).all() and np.isnan(means[:, 1]).all()
+
+
+def slow_cars_hour(ev_response_s: float) -> dict[str, Any]:
+    """Six cars on IT 63 A for an hour, the building stepping between 20 and 40 A a line
+    every 4 minutes: the loop keeps cutting and raising."""
+    points: list[list[float]] = [[0, 20, 20, 20]]
+    for k, t in enumerate(range(300, 3600, 240)):
+        points.append([t, 20 + (k % 3) * 9, 20 + ((k + 1) % 3) * 8, 20 + ((k + 2) % 3) * 10])
+    wirings = [["L1", "L2", "L3"], ["L2", "L3", "L1"], ["L3", "L1", "L2"]]
+    return scenario(
+        duration_s=3600,
+        group={
+            "max_current_online_a": 60,
+            "max_current_offline_a": 24,
+            "min_current_a": 6,
+            "meter_interval_s": 1,
+        },
+        chargers=[{"id": f"C{i}", "phases": wirings[i % 3], "max_current_a": 32} for i in range(6)],
+        base_load={"kind": "series", "points": points},
+        sessions=[
+            {
+                "charger": f"C{i}",
+                "arrive_s": 30 * i,
+                "depart_s": 3600,
+                "energy_kwh": 60,
+                "car_phases": 3 if i % 2 else 1,
+                "car_max_current_a": 16 if i % 2 else 32,
+            }
+            for i in range(6)
+        ],
+        ev_response_s=ev_response_s,
+    )
+
+
+def test_cars_slower_than_iec_are_learned_and_then_never_overload_the_fuse(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Cars that take 12 s to follow a limit (IEC 61851-1 allows 5): counting on 5 s, the
+    loop gave the others room these cars had not yet released (130 s above the fuse
+    outside the reaction delay, 118 of them after the first six minutes). Seen above a
+    limit it was cut to longer ago than 5 s, a car's limits count on the longer time for
+    the rest of its session: once each car has shown it (its first cuts, while the cars
+    arrive), nothing passes the fuse but what the building's own steps cause."""
+    from fuseshare.sim.metrics import excused_mask
+
+    with caplog.at_level("WARNING", logger="fuseshare.control.loop"):
+        result = simulate(parse_scenario(slow_cars_hour(12.0)), LoopController())
+    above = result.trace.total_a > result.scenario.max_supply_current_a
+    unexcused = (above & ~excused_mask(result)).any(axis=1)
+    assert unexcused[360:].sum() == 0
+    assert unexcused.sum() <= 10
+    slow = [r.getMessage() for r in caplog.records if "IEC 61851-1 allows 5 s" in r.getMessage()]
+    assert len(slow) == 6  # each car once, when it first showed it
+
+
+def test_cars_that_follow_within_five_seconds_teach_the_loop_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from fuseshare.sim.metrics import report
+
+    with caplog.at_level("WARNING", logger="fuseshare.control.loop"):
+        result = simulate(parse_scenario(slow_cars_hour(5.0)), LoopController())
+    assert report(result, None)["seconds_above_fuse_unexcused"] == 0
+    assert not [r for r in caplog.records if "IEC 61851-1" in r.getMessage()]
