@@ -410,6 +410,15 @@ def library() -> dict[str, dict[str, Any]]:
             "departure (ISO 15118).",
             "cars_tell_needs": True,
         }
+    # The IT evening with cars that take twice what IEC 61851-1 allows to follow a new
+    # limit (old cars, slow chargers): the loop must learn it, or the fuse carries the gap.
+    out["scarce-evening-it-slow-cars"] = {
+        **out["scarce-evening-it"],
+        "name": "scarce-evening-it-slow-cars",
+        "description": f"{out['scarce-evening-it']['description']} Every car takes 10 s to "
+        "follow a new limit, twice what IEC 61851-1 allows.",
+        "ev_response_s": 10,
+    }
     return out
 
 
