@@ -13,7 +13,8 @@ Cars slower than IEC 61851-1's 5 s: a car seen above a limit it was cut to longe
 ago than the reaction time the loop assumes for it has shown a longer one, and for the
 rest of its session every window that assumes how fast it follows (what it may still
 draw, when its sample says something, when to ask for the next one) uses what it
-showed (:meth:`GroupLoop._learn_reaction`). Counting on 5 s from such a car let the
+showed (:meth:`GroupLoop._learn_reaction`); once several cars here have shown it, a
+car that has just arrived starts from theirs. Counting on 5 s from such a car let the
 others be given room it had not yet released, and the fuse carried both.
 
 Safety when things break: a charger that lost its link, or that did not accept
@@ -188,6 +189,8 @@ class GroupLoop:
         self._reaction: dict[str, tuple[str | None, float]] = {}
         """Per charger: the session and the reaction its car has shown, when longer than
         :data:`EV_REACTION_S` (:meth:`_learn_reaction`)."""
+        self._site_reaction_s = EV_REACTION_S
+        """What a car that has not shown its reaction yet is counted on (:meth:`_site_reaction`)."""
         self._flagged: set[str] = set()
         self._last_history_s: dict[str, float] = {}
         self._wake = asyncio.Event()
@@ -306,6 +309,7 @@ class GroupLoop:
         fresh = meter is not None and now_s - meter.read_at_s <= self._tunables().meter_max_age_s
         # Without a fresh reading nothing is subtracted from it: the chargers as they are now.
         reference_s = meter.read_at_s if fresh and meter is not None else now_s
+        self._site_reaction_s = self._site_reaction()
         chargers = tuple(self._charger_input(m, now_s, reference_s) for m in self.spec.members)
         return Snapshot(
             config=self.spec.config,
@@ -523,8 +527,29 @@ class GroupLoop:
         5 s, or the longer time its car has shown in this session."""
         shown = self._reaction.get(serial)
         if shown is None or shown[0] != session_id:
-            return EV_REACTION_S
+            return self._site_reaction_s
         return shown[1]
+
+    def _site_reaction(self) -> float:
+        """What a car that has not shown its reaction yet is counted on: IEC's 5 s, unless
+        at least two of the cars charging here now, and at least half of them, have shown
+        a longer one; then the shortest of those (the cars or the chargers of this site are
+        slow, and a car that just arrived must not be counted on 5 s until it shows it)."""
+        if not self._reaction:  # the common case: every car has followed within 5 s
+            return EV_REACTION_S
+        sessions = 0
+        shown: list[float] = []
+        for m in self.spec.members:
+            session_id = self._telemetry.state(m.serial).session_id
+            if session_id is None:
+                continue
+            sessions += 1
+            entry = self._reaction.get(m.serial)
+            if entry is not None and entry[0] == session_id:
+                shown.append(entry[1])
+        if len(shown) >= 2 and 2 * len(shown) >= sessions:
+            return min(shown)
+        return EV_REACTION_S
 
     def _learn_reaction(
         self, serial: str, session_id: str, drawn_a: float, sampled_s: float, reaction_s: float

@@ -434,8 +434,9 @@ def test_cars_slower_than_iec_are_learned_and_then_never_overload_the_fuse(
     loop gave the others room these cars had not yet released (130 s above the fuse
     outside the reaction delay, 118 of them after the first six minutes). Seen above a
     limit it was cut to longer ago than 5 s, a car's limits count on the longer time for
-    the rest of its session: once each car has shown it (its first cuts, while the cars
-    arrive), nothing passes the fuse but what the building's own steps cause."""
+    the rest of its session, and once cars here have shown it, so do the next car's:
+    after the first cuts, while the cars arrive, nothing passes the fuse but what the
+    building's own steps cause."""
     from fuseshare.sim.metrics import excused_mask
 
     with caplog.at_level("WARNING", logger="fuseshare.control.loop"):
@@ -445,7 +446,9 @@ def test_cars_slower_than_iec_are_learned_and_then_never_overload_the_fuse(
     assert unexcused[360:].sum() == 0
     assert unexcused.sum() <= 10
     slow = [r.getMessage() for r in caplog.records if "IEC 61851-1 allows 5 s" in r.getMessage()]
-    assert len(slow) == 6  # each car once, when it first showed it
+    # Each car is named once, when it first showed it; once two of them (and half of
+    # those charging) had, the cars that came later were counted on their time at once.
+    assert 2 <= len(slow) < 6
 
 
 def test_cars_that_follow_within_five_seconds_teach_the_loop_nothing(
