@@ -71,6 +71,8 @@ MEASURED_MAX_AGE_S = 60.0
 EV_REACTION_S = 5.0
 """IEC 61851-1: a car follows a lower limit within 5 s."""
 SAMPLE_AFTER_CHANGE_S = EV_REACTION_S + 1.0
+"""After a changed limit, ask for a fresh sample once the car has had time to follow:
+chargers report every ~10 s, and until then the loop can only bound what the car draws."""
 REACTION_MARGIN_S = 2.0
 """A car seen still above its cut limit is credited with this much longer than it took
 (a margin of 1.5 times cost a quarter of the energy on the library's slow-car evening
@@ -78,8 +80,6 @@ for no fewer seconds above the fuse)."""
 MAX_REACTION_S = 30.0
 """The longest reaction a car is credited with: one that keeps drawing above its limit
 longer than this is not slow but overdrawing (and is treated as such)."""
-"""After a changed limit, ask for a fresh sample once the car has had time to follow:
-chargers report every ~10 s, and until then the loop can only bound what the car draws."""
 HELD_KEEP_S = 2 * MEASURED_MAX_AGE_S
 """How long the limits a charger held are remembered (samples are used up to a minute old)."""
 OVERDRAW_TOLERANCE_A = 1.5
