@@ -189,6 +189,9 @@ class GroupLoop:
         self._reaction: dict[str, tuple[str | None, float]] = {}
         """Per charger: the session and the reaction its car has shown, when longer than
         :data:`EV_REACTION_S` (:meth:`_learn_reaction`)."""
+        self._reaction_seen: dict[str, tuple[float, float]] = {}
+        """Per charger: the sample time and reaction time last judged (a sample is judged
+        once per window; the loop cycles every second, chargers report every ~10 s)."""
         self._site_reaction_s = EV_REACTION_S
         """What a car that has not shown its reaction yet is counted on (:meth:`_site_reaction`)."""
         self._flagged: set[str] = set()
@@ -562,8 +565,9 @@ class GroupLoop:
         cut it has not followed yet lengthens the time again, until the time covers it.
         Only ever lengthens, within one session."""
         held = self._held.get(serial)
-        if not held or len(held) < 2:
-            return reaction_s
+        if not held or len(held) < 2 or self._reaction_seen.get(serial) == (sampled_s, reaction_s):
+            return reaction_s  # nothing to judge, or this sample judged with this window
+        self._reaction_seen[serial] = (sampled_s, reaction_s)
         window_start = sampled_s - reaction_s
         for i in range(len(held) - 1, 0, -1):
             sent_s, limit = held[i]
