@@ -7,7 +7,8 @@ phase in A, times in s. Public API:
 Topology (:mod:`.topology`)
     ``Grid`` (TN_400_3P, IT_230_3P, TN_230_1P), ``Line``, ``ALL_LINES``,
     ``parse_wiring``, ``wiring_problem``, ``line_factors``, ``wired_phase_count``,
-    ``wiring_line_factors``, ``assumed_car_phases``, ``learn_car_phases``.
+    ``wiring_line_factors``, ``assumed_car_phases``, ``heaviest_car_phases``, ``heaviest_line_factors``,
+    ``heavier_car_phases``, ``learn_car_phases``, ``car_current_a``.
 Values (:mod:`.units`)
     ``PerLine(l1_a, l2_a, l3_a)`` with ``.of(line)``, ``.as_dict()``,
     ``PerLine.from_mapping``, ``PerLine.from_values``.
@@ -76,6 +77,10 @@ from fuseshare.balancing.topology import (
     Grid,
     Line,
     assumed_car_phases,
+    car_current_a,
+    heavier_car_phases,
+    heaviest_car_phases,
+    heaviest_line_factors,
     learn_car_phases,
     line_factors,
     parse_wiring,
@@ -126,10 +131,14 @@ __all__ = [
     "allocation_to_json",
     "assumed_car_phases",
     "blocks_activation",
+    "car_current_a",
     "check_group",
     "config_from_json",
     "config_to_json",
     "get_algorithm",
+    "heavier_car_phases",
+    "heaviest_car_phases",
+    "heaviest_line_factors",
     "learn_car_phases",
     "line_factors",
     "list_algorithms",

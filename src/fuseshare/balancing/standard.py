@@ -17,7 +17,9 @@ One cycle, for a snapshot taken at ``now_s``:
 2. **What each session loads.** Per grid line, per ampere offered
    (:func:`topology.line_factors`), for the phases the car uses: given by the
    caller, or (v2) learned from the charger's terminal currents and only ever
-   grown within a session; until then every phase the charger is wired to.
+   grown within a session (:func:`topology.heavier_car_phases`); until then the
+   car that loads the wiring most: every phase the charger is wired to, and on a
+   three-line IT charger a car on two windings, twice on the middle line.
 3. **Who charges.** Sessions are ordered (v2: sessions inside their minimum on
    time first, then the least served per weight, where served is the
    ampere-seconds offered so far; sessions inside their minimum off time are
@@ -108,9 +110,13 @@ from fuseshare.balancing.topology import (
     Grid,
     Line,
     assumed_car_phases,
+    car_current_a,
+    heavier_car_phases,
+    heaviest_car_phases,
     learn_car_phases,
     line_factors,
     power_per_ampere,
+    wired_phase_count,
 )
 from fuseshare.balancing.units import PerLine
 
@@ -127,8 +133,16 @@ def _factors(grid: Grid, wiring: tuple[Line, ...], car_phases: int) -> Factors:
 
 @lru_cache(maxsize=4096)
 def _plan_factors(grid: Grid, wiring: tuple[Line, ...], car_phases: int | None) -> Factors:
-    """Factors to plan with: the known/learned phases, else every wired phase."""
+    """Factors to plan with: the known/learned phases, else the car that loads the
+    wiring most (every wired phase; twice the middle line of a three-line IT charger)."""
+    if car_phases is None:
+        return _factors(grid, wiring, heaviest_car_phases(grid, wiring))
     return _factors(grid, wiring, assumed_car_phases(grid, wiring, car_phases))
+
+
+@lru_cache(maxsize=4096)
+def _heaviest(grid: Grid, wiring: tuple[Line, ...]) -> int:
+    return heaviest_car_phases(grid, wiring)
 
 
 @lru_cache(maxsize=4096)
@@ -322,7 +336,7 @@ def _budget(
 
 
 def _add_estimate(
-    measured: list[float], ch: ChargerInput, fac: Factors, tolerance_a: float
+    measured: list[float], ch: ChargerInput, fac: Factors, drawn_a: float, tolerance_a: float
 ) -> None:
     """Add what a session's car draws, as of the meter reading, to ``measured`` (per line).
 
@@ -337,7 +351,7 @@ def _add_estimate(
     low = ch.follow_low_a or 0.0
     sample = ch.measured_a
     settled = ch.sample_settled_limit_a
-    if sample and settled is not None and max(sample) < settled - tolerance_a:
+    if sample and settled is not None and drawn_a < settled - tolerance_a:
         for p, value in zip(_line_indices(ch.wiring), sample, strict=False):
             drawn = min(value, low * fac[p])
             if drawn > 0.0:
@@ -354,20 +368,15 @@ def _power(grid: Grid, wiring: tuple[Line, ...], car_phases: int | None) -> floa
     return power_per_ampere(grid, wiring, assumed_car_phases(grid, wiring, car_phases))
 
 
-def _drawn_power(ch: ChargerInput, grid: Grid, phases: int | None, fac: Factors) -> float:
+def _drawn_power(ch: ChargerInput, grid: Grid, phases: int | None, drawn_a: float) -> float:
     """What a session's car draws now, as power in units of one 230 V winding.
 
-    The car's current is its largest terminal current over the largest line factor
-    (a car on two IT windings puts twice its current on the middle terminal); with no
-    sample yet, the offered setpoint stands in. Times the power per ampere of the
-    phases it is planned with, so energies of one- and three-phase cars compare.
+    The car's current (:func:`topology.car_current_a`: a car on two IT windings puts
+    twice its current on the middle terminal); with no sample yet, the offered
+    setpoint stands in. Times the power per ampere of the phases it is planned with,
+    so energies of one- and three-phase cars compare.
     """
-    sample = ch.measured_a
-    if sample:
-        top = max(fac)
-        draw = max(sample) / top if top > 0.0 else 0.0
-    else:
-        draw = ch.setpoint_a
+    draw = drawn_a if ch.measured_a else ch.setpoint_a
     if draw <= 0.0:
         return 0.0
     return draw * _power(grid, ch.wiring, phases)
@@ -423,12 +432,12 @@ def _remember_full(
 
 
 def _draws_less(
-    ch: ChargerInput, prev: SessionState, lo: float, now_s: float, t: Tunables
+    ch: ChargerInput, prev: SessionState, lo: float, draw: float, now_s: float, t: Tunables
 ) -> SessionState:
-    """Update the 'car draws less' cap and probing of one session from its meter values."""
+    """Update the 'car draws less' cap and probing of one session from its meter values
+    (``draw``: the car's current in them, :func:`topology.car_current_a`)."""
     if not ch.measured_a or not ch.wants_energy:
         return prev
-    draw = max(ch.measured_a[: len(ch.wiring)] or (0.0,))
     cap, cap_since, probe_until = prev.cap_a, prev.cap_since_s, prev.probe_until_s
     if probe_until is not None:
         if now_s < probe_until:
@@ -564,14 +573,17 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
         phases = ch.car_phases
         if phases is None and learn:
             phases = prev.car_phases
-            if ch.measured_a and (phases is None or phases < 3):
+            if ch.measured_a and phases != _heaviest(grid, wiring):
                 seen = learn_car_phases(grid, wiring, ch.measured_a, learn_min_a)
-                if seen is not None and (phases is None or seen > phases):
-                    phases = seen
-                    prev = prev._replace(car_phases=seen)
+                if seen is not None:
+                    grown = heavier_car_phases(grid, wiring, phases, seen)
+                    if grown != phases:
+                        phases = grown
+                        prev = prev._replace(car_phases=grown)
         fac = _plan_factors(grid, wiring, phases)
+        drawn_a = car_current_a(grid, wiring, ch.measured_a) if ch.measured_a else 0.0
         if by_energy and known and dt > 0.0:
-            drawn = _drawn_power(ch, grid, phases, fac)
+            drawn = _drawn_power(ch, grid, phases, drawn_a)
             if drawn > 0.0:
                 prev = prev._replace(served_as=prev.served_as + drawn * dt)
         sp = ch.setpoint_a
@@ -581,7 +593,7 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
             setpoint_load[2] += fac[2] * sp
 
         if unused:
-            prev = _draws_less(ch, prev, lo, now, t)
+            prev = _draws_less(ch, prev, lo, drawn_a, now, t)
             draws_less_cap = None if prev.probe_until_s is not None else prev.cap_a
         else:
             draws_less_cap = None
@@ -593,7 +605,7 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
             paused_max.append((idx, prev))
             continue
         if outlet and estimate and ch.follow_low_a is not None:
-            _add_estimate(measured, ch, fac, follow_tolerance_a)
+            _add_estimate(measured, ch, fac, drawn_a, follow_tolerance_a)
         elif outlet and ch.measured_a:
             # Only a session's own draw is taken out of the reading, because its
             # allocation takes its place; anything else a charger draws (no
@@ -864,13 +876,26 @@ def _plan(
     if all(load[p] <= room[p] for p in range(3)):
         return {}, None
     sessions = [
-        PlanSession(_key(c), c.factors, c.hi_a, per_a, c.session.served_as, wanted_as, left)
+        PlanSession(
+            _key(c), _weighed_factors(c, grid), c.hi_a, per_a, c.session.served_as, wanted_as, left
+        )
         for c in candidates
         for per_a, wanted_as, left in (_told(c, grid, now_s),)
     ]
     if all(s.wanted is None for s in sessions):  # only absurd needs: none told
         return {}, None
     return plan_currents(sessions, room), now_s
+
+
+def _weighed_factors(c: _Candidate, grid: Grid) -> Factors:
+    """The load the plan weighs a session by: its own while its phases are known, else
+    what a car on every wired phase loads (as most cars do) rather than the heaviest
+    car it is counted as for safety. Weighed as a car on two IT windings, an unknown
+    car looked twice as costly on its middle line, was planned later, and so never drew
+    and never showed its phases. The sharing that follows still counts the heaviest."""
+    if c.charger.car_phases is not None or c.session.car_phases is not None:
+        return c.factors
+    return _plan_factors(grid, c.charger.wiring, wired_phase_count(grid, c.charger.wiring))
 
 
 def _key(c: _Candidate) -> str:

@@ -153,19 +153,74 @@ def wired_phase_count(grid: Grid, wiring: tuple[Line, ...]) -> int:
 
 
 def assumed_car_phases(grid: Grid, wiring: tuple[Line, ...], car_phases: int | None) -> int:
-    """The car phases to plan with: the learned count, or every phase the wiring offers."""
+    """The car phases to count energy with: the learned count, or every phase the wiring offers."""
     wired = wired_phase_count(grid, wiring)
     if car_phases is None:
         return wired
     return max(1, min(car_phases, wired))
 
 
+def heaviest_car_phases(grid: Grid, wiring: tuple[Line, ...]) -> int:
+    """The phase count of the car that loads this wiring's lines most, line by line.
+
+    On TN every phase the charger is wired to. On IT with three lines a car on two
+    windings: its middle line carries both (twice its current), its outer lines one
+    each, so it loads every line at least as much as a one- or three-phase car.
+    """
+    if grid is Grid.IT_230_3P and len(wiring) >= 3:
+        return 2
+    return wired_phase_count(grid, wiring)
+
+
 def wiring_line_factors(grid: Grid, wiring: tuple[Line, ...]) -> dict[Line, float]:
     """Amperes per ampere on each line for a car using every phase the wiring offers.
 
-    This is what an unknown car, and a charger that lost its link, is assumed to load.
+    What most cars do, and what commissioning sizes failsafe currents by. The balancing
+    core counts an unknown car, and a charger that lost its link, as the heaviest car
+    instead (:func:`heaviest_line_factors`).
     """
     return line_factors(grid, wiring, wired_phase_count(grid, wiring))
+
+
+def heaviest_line_factors(grid: Grid, wiring: tuple[Line, ...]) -> dict[Line, float]:
+    """Amperes per ampere on each line for the car that loads this wiring most: every
+    wired phase, and on a three-line IT charger twice on the middle line
+    (:func:`heaviest_car_phases`). No car plugged in there loads any line more."""
+    return line_factors(grid, wiring, heaviest_car_phases(grid, wiring))
+
+
+def heavier_car_phases(grid: Grid, wiring: tuple[Line, ...], known: int | None, seen: int) -> int:
+    """Of the phase count known for a car and one just seen, the one that loads some
+    line more (``seen`` when nothing is known; ``known`` when neither loads more).
+
+    A car that starts on fewer phases and adds one later is then planned with what it
+    may do again, and never with less: on TN more phases load more lines, on IT a car
+    on two windings outweighs a three-phase one, which outweighs a one-phase one.
+    """
+    if known is None:
+        return seen
+    old = line_factors(grid, wiring, known)
+    new = line_factors(grid, wiring, seen)
+    return seen if any(f > old.get(line, 0.0) for line, f in new.items()) else known
+
+
+def car_current_a(
+    grid: Grid, wiring: tuple[Line, ...], terminal_currents_a: tuple[float, ...]
+) -> float:
+    """The current the car draws per phase (what a limit caps), from the currents at
+    the charger's own L1, L2, L3: the largest terminal current, except that a car on
+    two IT windings puts twice its current on the middle terminal."""
+    values = terminal_currents_a[: len(wiring)]
+    if not values:
+        return 0.0
+    top = max(values)
+    if (
+        grid is Grid.IT_230_3P
+        and len(values) >= 3
+        and learn_car_phases(grid, wiring, values, 0.0) == 2
+    ):
+        return max(values[0], values[1] / 2.0, values[2])
+    return top
 
 
 def learn_car_phases(

@@ -48,6 +48,7 @@ from fuseshare.balancing import (
     PerLine,
     Snapshot,
     Tunables,
+    car_current_a,
     get_algorithm,
 )
 from fuseshare.balancing.building_peak import (
@@ -440,10 +441,15 @@ class GroupLoop:
         measured: tuple[float, ...] | None = None
         measured_at: float | None = None
         sample = st.sample_as_of(reference_s) if st.measured_a is not None else None
+        grid = self.spec.config.grid
         reaction_s = self._reaction_s(m.serial, st.session_id)
         if st.measured_a is not None and st.measured_at_s is not None and st.session_id:
             reaction_s = self._learn_reaction(
-                m.serial, st.session_id, max(st.measured_a), st.measured_at_s, reaction_s
+                m.serial,
+                st.session_id,
+                car_current_a(grid, m.wiring, st.measured_a),
+                st.measured_at_s,
+                reaction_s,
             )
         if sample is not None and now_s - sample[0] <= MEASURED_MAX_AGE_S:
             measured_at, measured = sample
@@ -452,9 +458,13 @@ class GroupLoop:
             # highest limit it may still be following (the new one once its reaction time
             # has passed), so its share of the reading is at most that. Counting less of the
             # reading as the chargers' only makes the rest of the building look larger (safe).
+            # Scaled as a whole, so that the sample keeps the shape the car's phases give it
+            # (a car on two IT windings: twice its current on the middle terminal).
             cap = self._may_follow(m.serial, reference_s, reaction_s)
-            if cap is not None:
-                measured = tuple(min(v, cap) for v in measured)
+            drawn = car_current_a(grid, m.wiring, measured)
+            if cap is not None and drawn > cap:
+                scale = cap / drawn
+                measured = tuple(v * scale for v in measured)
         settled_limit = None
         if measured_at is not None:
             settled_limit = self._held_since(m.serial, measured_at - reaction_s, measured_at)
@@ -462,7 +472,7 @@ class GroupLoop:
         setpoint = sent.current_a if sent and sent.accepted else 0.0
         online = st.online
         failsafe = m.failsafe_current_a
-        latest = st.measured_a
+        latest = car_current_a(grid, m.wiring, st.measured_a) if st.measured_a else None
         needs = st.needs if st.session_id is not None else None
         if online and not st.controllable:
             # It did not take our limit: assume the worst it can do.
@@ -471,9 +481,9 @@ class GroupLoop:
             online
             and latest is not None
             and st.measured_at_s is not None
-            and self._overdraws(m.serial, max(latest), st.measured_at_s, now_s)
+            and self._overdraws(m.serial, latest, st.measured_at_s, now_s)
         ):
-            online, failsafe = False, max(failsafe, max(latest))
+            online, failsafe = False, max(failsafe, latest)
         return ChargerInput(
             charger_id=m.serial,
             wiring=m.wiring,
@@ -759,7 +769,9 @@ class GroupLoop:
                         charger_id=member.charger_id,
                         at_s=now_s,
                         current_a=a.current_a,
-                        actual_a=max(c.measured_a) if c.measured_a else None,
+                        actual_a=car_current_a(self.spec.config.grid, c.wiring, c.measured_a)
+                        if c.measured_a
+                        else None,
                         reason=a.reason.text,
                     )
                 )

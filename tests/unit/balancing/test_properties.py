@@ -35,9 +35,10 @@ from fuseshare.balancing import (
     Snapshot,
     Tunables,
     assumed_car_phases,
+    car_current_a,
     get_algorithm,
     line_factors,
-    wiring_line_factors,
+    heaviest_line_factors,
 )
 from fuseshare.balancing.fill import FillItem, water_fill
 
@@ -156,10 +157,15 @@ def estimated_draw(
     cfg = snap.config
     kept = state.sessions.get(ch.charger_id)
     phases = ch.car_phases or (kept.car_phases if kept is not None else None)
-    factors = line_factors(cfg.grid, ch.wiring, assumed_car_phases(cfg.grid, ch.wiring, phases))
+    factors = (
+        heaviest_line_factors(cfg.grid, ch.wiring)  # unknown: the heaviest car
+        if phases is None
+        else line_factors(cfg.grid, ch.wiring, assumed_car_phases(cfg.grid, ch.wiring, phases))
+    )
     settled = ch.sample_settled_limit_a
     tolerance = tunables(snap, 3).unused_threshold_a
-    if ch.measured_a and settled is not None and max(ch.measured_a) < settled - tolerance:
+    drawn = car_current_a(cfg.grid, ch.wiring, ch.measured_a) if ch.measured_a else 0.0
+    if ch.measured_a and settled is not None and drawn < settled - tolerance:
         return sum(
             max(0.0, min(ch.measured_a[j], low * factors.get(w, 0.0)))
             for j, w in enumerate(ch.wiring)
@@ -230,7 +236,7 @@ def check(snap: Snapshot, version: int, allocation: Allocation, state: Algorithm
             recent = ch.last_seen_s is None or snap.now_s - ch.last_seen_s < lifetime
             reserve = max(ch.failsafe_current_a, ch.setpoint_a if recent else 0.0)
             assert a.reserved_a == reserve
-            for line, f in wiring_line_factors(cfg.grid, ch.wiring).items():
+            for line, f in heaviest_line_factors(cfg.grid, ch.wiring).items():
                 load[line] += f * reserve
             continue
         if ch.session_id is None:
@@ -249,14 +255,15 @@ def check(snap: Snapshot, version: int, allocation: Allocation, state: Algorithm
             assert x <= max(ch.membership_max_current_a, 0.0) + TOL or x == 0.0
         if ch.car_max_current_a is not None:
             assert x <= max(ch.car_max_current_a, lo) + TOL
-        # The load the charger is counted with is one of its car's possible loads,
-        # and the full wiring's unless the phases are known or were learned.
+        # The load the charger is counted with is one of its car's possible loads, and
+        # the heaviest car's (every wired phase; on IT a car on two windings, twice on
+        # the middle line) unless the phases are known or were learned.
         phases_known = ch.car_phases is not None or (
             version >= 2 and state.sessions.get(ch.charger_id, None) is not None
         )
-        candidates = [
+        candidates = [heaviest_line_factors(cfg.grid, ch.wiring)] + [
             line_factors(cfg.grid, ch.wiring, assumed_car_phases(cfg.grid, ch.wiring, p))
-            for p in ((1, 2, 3) if phases_known else (None,))
+            for p in ((1, 2, 3) if phases_known else ())
         ]
         if ch.car_phases is not None:
             candidates = [
@@ -286,7 +293,7 @@ def _reserved(snap: Snapshot, line: Line) -> float:
             lifetime = tunables(snap, 2).setpoint_lifetime_s
             recent = c.last_seen_s is None or snap.now_s - c.last_seen_s < lifetime
             reserve = max(c.failsafe_current_a, c.setpoint_a if recent else 0.0)
-            total += wiring_line_factors(snap.config.grid, c.wiring).get(line, 0.0) * reserve
+            total += heaviest_line_factors(snap.config.grid, c.wiring).get(line, 0.0) * reserve
     return total
 
 

@@ -11,12 +11,15 @@ import fuseshare.balancing as balancing
 from fuseshare.balancing import (
     Grid,
     UnknownAlgorithmError,
+    car_current_a,
     get_algorithm,
+    heavier_car_phases,
     learn_car_phases,
     line_factors,
     list_algorithms,
     newest_version,
     parse_wiring,
+    heaviest_line_factors,
     wiring_problem,
 )
 
@@ -78,6 +81,67 @@ def test_learn_car_phases(
     grid: Grid, wiring: str, phases: tuple[float, ...], expected: int | None
 ) -> None:
     assert learn_car_phases(grid, parse_wiring(wiring), phases, 2.0) == expected
+
+
+@pytest.mark.parametrize(
+    ("grid", "wiring", "expected"),
+    [
+        (Grid.TN_400_3P, "L2,L3,L1", {"L2": 1, "L3": 1, "L1": 1}),
+        (Grid.TN_400_3P, "L3", {"L3": 1}),
+        # A car on two IT windings loads the middle line twice: the heaviest car there.
+        (Grid.IT_230_3P, "L2,L3,L1", {"L2": 1, "L3": 2, "L1": 1}),
+        (Grid.IT_230_3P, "L3,L1", {"L3": 1, "L1": 1}),
+        (Grid.TN_230_1P, "L1", {"L1": 1}),
+    ],
+)
+def test_an_unknown_car_is_counted_as_the_heaviest_the_wiring_can_carry(
+    grid: Grid, wiring: str, expected: dict[str, float]
+) -> None:
+    """What an unknown car and a charger without its link are counted with: no car
+    plugged in there can load any line more."""
+    w = parse_wiring(wiring)
+    assert heaviest_line_factors(grid, w) == expected
+    for phases in (1, 2, 3):
+        for line, f in line_factors(grid, w, phases).items():
+            assert f <= expected[line]
+
+
+@pytest.mark.parametrize(
+    ("grid", "known", "seen", "expected"),
+    [
+        (Grid.TN_400_3P, None, 1, 1),
+        (Grid.TN_400_3P, 1, 3, 3),
+        (Grid.TN_400_3P, 3, 1, 3),  # a car that drops a phase may add it again
+        (Grid.IT_230_3P, 1, 3, 3),
+        (Grid.IT_230_3P, 3, 2, 2),  # two windings outweigh three on the middle line
+        (Grid.IT_230_3P, 2, 3, 2),
+        (Grid.IT_230_3P, 2, 1, 2),
+    ],
+)
+def test_learned_phases_only_grow_in_what_they_load(
+    grid: Grid, known: int | None, seen: int, expected: int
+) -> None:
+    assert heavier_car_phases(grid, parse_wiring("L1,L2,L3"), known, seen) == expected
+
+
+@pytest.mark.parametrize(
+    ("grid", "wiring", "terminals", "expected"),
+    [
+        (Grid.TN_400_3P, "L1,L2,L3", (10.0, 9.6, 9.8), 10.0),
+        (Grid.TN_400_3P, "L1", (12.0,), 12.0),
+        (Grid.IT_230_3P, "L1,L2,L3", (10.0, 10.0, 0.0), 10.0),  # one winding
+        (Grid.IT_230_3P, "L1,L2,L3", (10.0, 10.0, 10.0), 10.0),  # three
+        (Grid.IT_230_3P, "L1,L2,L3", (10.0, 20.0, 10.0), 10.0),  # two: middle carries both
+        (Grid.IT_230_3P, "L1,L2", (16.0, 16.0), 16.0),
+        (Grid.IT_230_3P, "L1,L2,L3", (0.0, 0.0, 0.0), 0.0),
+    ],
+)
+def test_the_cars_current_from_the_terminal_currents(
+    grid: Grid, wiring: str, terminals: tuple[float, ...], expected: float
+) -> None:
+    """What a limit caps is the car's current per phase, not its charger's largest
+    terminal current: a car on two IT windings at a 10 A limit shows 20 A on one."""
+    assert car_current_a(grid, parse_wiring(wiring), terminals) == expected
 
 
 @pytest.mark.parametrize(

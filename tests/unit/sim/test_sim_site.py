@@ -397,7 +397,9 @@ def test_a_plot_bucket_with_nothing_in_it_is_a_gap_without_a_warning() -> None:
 
 def slow_cars_hour(ev_response_s: float) -> dict[str, Any]:
     """Six cars on IT 63 A for an hour, the building stepping between 20 and 40 A a line
-    every 4 minutes: the loop keeps cutting and raising."""
+    every 4 minutes: the loop keeps cutting and raising. Three cars come in the first
+    two minutes, three more every five minutes after ten."""
+    arrivals = (0, 60, 120, 600, 900, 1200)
     points: list[list[float]] = [[0, 20, 20, 20]]
     for k, t in enumerate(range(300, 3600, 240)):
         points.append([t, 20 + (k % 3) * 9, 20 + ((k + 1) % 3) * 8, 20 + ((k + 2) % 3) * 10])
@@ -415,7 +417,7 @@ def slow_cars_hour(ev_response_s: float) -> dict[str, Any]:
         sessions=[
             {
                 "charger": f"C{i}",
-                "arrive_s": 30 * i,
+                "arrive_s": arrivals[i],
                 "depart_s": 3600,
                 "energy_kwh": 60,
                 "car_phases": 3 if i % 2 else 1,
@@ -431,12 +433,13 @@ def test_cars_slower_than_iec_are_learned_and_then_never_overload_the_fuse(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Cars that take 12 s to follow a limit (IEC 61851-1 allows 5): counting on 5 s, the
-    loop gave the others room these cars had not yet released (130 s above the fuse
-    outside the reaction delay, 118 of them after the first six minutes). Seen above a
+    loop gave the others room these cars had not yet released (163 s above the fuse
+    outside the reaction delay, 162 of them after the first six minutes). Seen above a
     limit it was cut to longer ago than 5 s, a car's limits count on the longer time for
     the rest of its session, and once cars here have shown it, so do the next car's:
-    after the first cuts, while the cars arrive, nothing passes the fuse but what the
-    building's own steps cause."""
+    after the first cuts nothing passes the fuse but what the building's own steps
+    cause, and the three cars that come later need not show it themselves (without the
+    site's time all six do)."""
     from fuseshare.sim.metrics import excused_mask
 
     with caplog.at_level("WARNING", logger="fuseshare.control.loop"):
@@ -448,7 +451,7 @@ def test_cars_slower_than_iec_are_learned_and_then_never_overload_the_fuse(
     slow = [r.getMessage() for r in caplog.records if "IEC 61851-1 allows 5 s" in r.getMessage()]
     # Each car is named once, when it first showed it; once two of them (and half of
     # those charging) had, the cars that came later were counted on their time at once.
-    assert 2 <= len(slow) < 6
+    assert 2 <= len(slow) <= 4
 
 
 def test_cars_that_follow_within_five_seconds_teach_the_loop_nothing(
@@ -459,4 +462,67 @@ def test_cars_that_follow_within_five_seconds_teach_the_loop_nothing(
     with caplog.at_level("WARNING", logger="fuseshare.control.loop"):
         result = simulate(parse_scenario(slow_cars_hour(5.0)), LoopController())
     assert report(result, None)["seconds_above_fuse_unexcused"] == 0
+    assert not [r for r in caplog.records if "IEC 61851-1" in r.getMessage()]
+
+
+def two_winding_car_half_hour() -> dict[str, Any]:
+    """IT 40 A: a car on two windings (L1-L3 and L3-L2, so L3 carries both) and a one-phase
+    car sharing L3, which the building leaves 14 A; the building steps every 5 minutes."""
+    points = [
+        [t, 15.0, 15.0 + 4 * (k % 2), 25.0 - 3 * (k % 3)] for k, t in enumerate(range(0, 1800, 300))
+    ]
+    return scenario(
+        duration_s=1800,
+        max_supply_current_a=40,
+        group={
+            "max_current_online_a": 40,
+            "max_current_offline_a": 12,
+            "min_current_a": 6,
+            "meter_interval_s": 1,
+        },
+        chargers=[
+            {"id": "A", "phases": ["L1", "L3", "L2"], "max_current_a": 16},
+            {"id": "B", "phases": ["L3", "L2"], "max_current_a": 16},
+        ],
+        base_load={"kind": "series", "points": points},
+        sessions=[
+            {
+                "charger": "A",
+                "arrive_s": 20,
+                "depart_s": 1800,
+                "energy_kwh": 40,
+                "car_phases": 2,
+                "car_max_current_a": 16,
+            },
+            {
+                "charger": "B",
+                "arrive_s": 200,
+                "depart_s": 1800,
+                "energy_kwh": 40,
+                "car_phases": 1,
+                "car_max_current_a": 16,
+            },
+        ],
+    )
+
+
+def test_a_car_on_two_it_windings_is_counted_twice_on_its_middle_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Such a car shows twice its current on its charger's middle terminal. The loop capped
+    each terminal of a sample at the car's limit, so the sample looked like a three-phase
+    car's, the car was planned with its middle line once, and it was started and paused
+    over and over above the fuse (51 s in a random scenario, 1.18 times the fuse). Now
+    the car is counted as the heaviest car until its phases show, then as what it is;
+    it is not taken for a charger drawing more than its limit either."""
+    from fuseshare.sim.metrics import report
+
+    with caplog.at_level("WARNING", logger="fuseshare.control.loop"):
+        result = simulate(parse_scenario(two_winding_car_half_hour()), LoopController())
+    out = report(result, None)
+    assert out["seconds_above_fuse_unexcused"] == 0
+    # L3 holds one car at a time: 1.78 kWh, 92 % of the upper bound (1.94 kWh).
+    assert out["energy_delivered_kwh"] > 1.5
+    assert out["jain_fairness"] > 0.9
+    assert not [r for r in caplog.records if "may draw" in r.getMessage()]
     assert not [r for r in caplog.records if "IEC 61851-1" in r.getMessage()]
