@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fuseshare.balancing.snapshot import IEC_MIN_CURRENT_A, GroupConfig
-from fuseshare.balancing.topology import ALL_LINES, Line, wiring_line_factors, wiring_problem
+from fuseshare.balancing.topology import (
+    ALL_LINES,
+    Line,
+    heaviest_line_factors,
+    wiring_line_factors,
+    wiring_problem,
+)
 
 Severity = Literal["error", "warning"]
 
@@ -170,6 +176,7 @@ def _check_memberships(c: GroupConfig, members: Sequence[Membership]) -> list[Fi
     out: list[Finding] = []
     seen: set[str] = set()
     per_line: dict[Line, list[tuple[str, float]]] = {line: [] for line in ALL_LINES}
+    heaviest: dict[Line, float] = dict.fromkeys(ALL_LINES, 0.0)
     for m in members:
         cid = m.charger_id
         if cid in seen:
@@ -219,12 +226,29 @@ def _check_memberships(c: GroupConfig, members: Sequence[Membership]) -> list[Fi
                 )
             )
         if problem is None and fs > 0:
+            drawn = min(fs, max(m.max_current_a, 0.0))
             for line, factor in wiring_line_factors(c.grid, m.wiring).items():
-                per_line[line].append((cid, factor * min(fs, max(m.max_current_a, 0.0))))
+                per_line[line].append((cid, factor * drawn))
+            for line, factor in heaviest_line_factors(c.grid, m.wiring).items():
+                heaviest[line] += factor * drawn
     budget = c.effective_offline_a
     for line in c.grid.lines:
         loads = per_line[line]
         total = sum(v for _, v in loads)
+        if budget + 1e-9 >= total and heaviest[line] > budget + 1e-9:
+            out.append(
+                Finding(
+                    "warning",
+                    "failsafe_two_winding_cars",
+                    f"a car charging on two windings of an IT supply loads "
+                    f"its charger's middle line twice: with such cars plugged in while the system "
+                    f"is down, failsafe currents could add up to {_a(round(heaviest[line], 3))} "
+                    f"on {line}, more than the offline budget of {_a(budget)}. If such cars "
+                    "charge here, lower failsafe currents or raise the offline budget",
+                    None,
+                    line,
+                )
+            )
         if total > budget + 1e-9:
             each = math.floor(budget / len(loads) * 10) / 10
             keep = int(budget // IEC_MIN_CURRENT_A)

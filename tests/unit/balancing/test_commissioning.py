@@ -46,6 +46,14 @@ def test_a_sound_group_has_no_findings() -> None:
             ("error", "failsafe_exceeds_offline_budget"),
             "20 A on L2",
         ),
+        # IT: two three-line chargers at 8 A fit 16 A with every car on three phases, but
+        # a car on two windings of B (L3-L1, L1-L2) puts 16 A on L1: 16 + 8 > 16.
+        (
+            config(IT, fuse=63, online=32, offline=16),
+            [member("A", "L1,L2,L3", failsafe=8), member("B", "L3,L1,L2", failsafe=8)],
+            ("warning", "failsafe_two_winding_cars"),
+            "24 A on L1",
+        ),
         (
             config(TN, fuse=63, online=32, offline=16, min_a=16),
             [member("A", max_a=13)],
