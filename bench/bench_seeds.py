@@ -6,7 +6,8 @@ Each scarce library evening whose cars tell their needs
 energies and cars from the ranges the library draws them from
 (``SCARCE_SESSIONS`` in ``scenarios/make_library.py``), and a new household base load. Every version given
 runs on every evening; one line each, and per version the mean energy / bound, the
-worst Jain and how many evenings reach Jain 0.95. Prints figures, asserts nothing.
+worst Jain and how many evenings reach Jain 0.95; beside each Jain, the Jain of the
+max-min fair plan of an omniscient planner on that evening. Prints figures, asserts nothing.
 Run: ``.venv/bin/python bench/bench_seeds.py`` (``--seed N`` and ``--version N``
 repeatable; defaults seeds 101-103, versions 5 and 6; ``--jobs N`` processes).
 """
@@ -56,6 +57,7 @@ def one(job: tuple[str, int, int]) -> dict[str, Any]:
         "version": version,
         "ratio": report["energy_delivered_kwh"] / report["energy_upper_bound_kwh"],
         "jain": report["jain_fairness"],
+        "attainable": report["jain_fairness_attainable"],
         "unexcused": report["seconds_above_fuse_unexcused"],
     }
 
@@ -72,11 +74,14 @@ def main() -> None:
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=max(1, min(args.jobs, os.cpu_count() or 1))) as pool:
         rows = list(pool.map(one, jobs))
-    print(f"{'evening':40} {'version':>7} {'E/UB':>6} {'Jain':>6} {'unexcused s':>12}")
+    print(
+        f"{'evening':40} {'version':>7} {'E/UB':>6} {'Jain':>6} {'(fair plan)':>11} "
+        f"{'unexcused s':>12}"
+    )
     for r in rows:
         print(
             f"{r['scenario']:40} {'v' + str(r['version']):>7} {r['ratio']:6.1%} "
-            f"{r['jain']:6.3f} {r['unexcused']:12d}"
+            f"{r['jain']:6.3f} {r['attainable']:11.3f} {r['unexcused']:12d}"
         )
     print()
     for v in versions:
