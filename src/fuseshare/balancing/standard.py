@@ -146,6 +146,11 @@ def _heaviest(grid: Grid, wiring: tuple[Line, ...]) -> int:
 
 
 @lru_cache(maxsize=4096)
+def _heavier(grid: Grid, wiring: tuple[Line, ...], known: int | None, seen: int) -> int:
+    return heavier_car_phases(grid, wiring, known, seen)
+
+
+@lru_cache(maxsize=4096)
 def _line_indices(wiring: tuple[Line, ...]) -> tuple[int, ...]:
     return tuple(_LINE_INDEX[line] for line in wiring)
 
@@ -576,7 +581,7 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
             if ch.measured_a and phases != _heaviest(grid, wiring):
                 seen = learn_car_phases(grid, wiring, ch.measured_a, learn_min_a)
                 if seen is not None:
-                    grown = heavier_car_phases(grid, wiring, phases, seen)
+                    grown = _heavier(grid, wiring, phases, seen)
                     if grown != phases:
                         phases = grown
                         prev = prev._replace(car_phases=grown)
