@@ -972,6 +972,12 @@ def _middle(values: list[float | None]) -> float:
     return known[len(known) // 2] if known else 0.0
 
 
+HELD_READINGS = 2
+"""Increases see the largest rest of the building over at least this many earlier readings."""
+HELD_MAX_AGE_S = 60.0
+"""... but never over readings older than this."""
+
+
 def _hold_increases(
     snap: Snapshot,
     state: AlgorithmState,
@@ -984,8 +990,9 @@ def _hold_increases(
     """The recent rest-of-building readings to keep, and the room increases may use.
 
     With ``hold_s`` > 0 and a fresh reading, increases see the room left by the
-    largest rest of the building over the last ``hold_s`` seconds, so a reading that
-    dips by noise opens nothing; ``room`` (the latest reading) still drives decreases.
+    largest rest of the building over the last ``hold_s`` seconds and at least the
+    :data:`HELD_READINGS` readings before (a slow meter), so a reading that dips by
+    noise opens nothing; ``room`` (the latest reading) still drives decreases.
     The largest only helps when the window holds several readings of one level: right
     after a car started or stopped there may be one or two, so increases also keep
     ``noise_fraction`` of the latest reading free on each line (with ``fuse_only``,
@@ -1001,7 +1008,13 @@ def _hold_increases(
     read_at = meter.read_at_s
     other = budget.other
     entry = (read_at, other[0] or 0.0, other[1] or 0.0, other[2] or 0.0)
-    kept = [r for r in state.recent_other if read_at - hold_s < r[0] < read_at]
+    # The readings of the last hold_s seconds, and at least the HELD_READINGS before
+    # this one (a meter that reads every 10 s has one reading in 5 s, and one noisy dip
+    # opened room), none older than HELD_MAX_AGE_S.
+    older = [r for r in state.recent_other if read_at - HELD_MAX_AGE_S < r[0] < read_at]
+    kept = [r for r in older if read_at - hold_s < r[0]]
+    if len(kept) < HELD_READINGS:
+        kept = older[-HELD_READINGS:]
     kept.append(entry)
     recent = tuple(kept) if hold_s > 0.0 else ()
     cfg = snap.config

@@ -157,12 +157,45 @@ def test_increases_wait_for_every_recent_reading_to_leave_room() -> None:
     assert a.target_a == 19.0  # what the latest reading alone would allow
     assert a.current_a == 16.0  # what every reading of the last 5 s allows
     assert [r[1] for r in second.state.recent_other] == [34.0, 31.0]
-    # Five seconds on, the high reading has left the window: the raise may go through.
-    later = algo.allocate(
-        Snapshot(cfg, (car(7.0),), 7.0, reading(37, now_s=7.0)),  # type: ignore[arg-type]
-        second.state,
-    )
+    # Five seconds of readings on, the high reading has left the window: the raise may go.
+    state = second.state
+    for now_s in range(2, 8):
+        later = algo.allocate(
+            Snapshot(cfg, (car(now_s),), now_s, reading(37, now_s=now_s)),  # type: ignore[arg-type]
+            state,
+        )
+        state = later.state
     assert later.allocation.current_of("A") == 19.0
+
+
+def test_a_meter_that_reads_seldom_needs_three_readings_to_open_room() -> None:
+    """A meter reading every 10 s has one reading in the last 5 s, so one noise dip opened
+    room (a random site: 10 s at 1.01 times the fuse, meter every 10 s). Increases see the
+    two readings before the latest too, up to a minute old."""
+    algo = get_algorithm("standard", 3)
+    cfg = config(TN1, fuse=50)
+    car = charger(
+        "A",
+        "L1",
+        setpoint_a=6.0,
+        setpoint_since_s=-100.0,
+        measured_a=(6.0,),
+        follow_low_a=6.0,
+        sample_settled_limit_a=6.0,
+    )
+    state = AlgorithmState()
+    got = []
+    for now_s, amps in ((0.0, 40), (10.0, 37), (20.0, 37), (30.0, 37)):
+        result = algo.allocate(Snapshot(cfg, (car,), now_s, reading(amps, now_s=now_s)), state)  # type: ignore[arg-type]
+        state = result.state
+        got.append(result.allocation.current_of("A"))
+    assert got == [16.0, 16.0, 16.0, 19.0]
+    # Readings more than a minute old are not held against the room.
+    result = algo.allocate(
+        Snapshot(cfg, (car,), 100.0, reading(37, now_s=100.0)),  # type: ignore[arg-type]
+        AlgorithmState(recent_other=((20.0, 40.0, 0.0, 0.0), (30.0, 40.0, 0.0, 0.0))),
+    )
+    assert result.allocation.current_of("A") == 19.0
 
 
 def test_version_2_ignores_the_new_inputs() -> None:
