@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fuseshare.balancing import (
     AlgorithmState,
+    ChargerInput,
     Grid,
     ReasonCode,
     SessionState,
@@ -128,29 +129,31 @@ def test_three_phase_car_on_its_planned_lines() -> None:
     assert others == {"L1": 20.0, "L2": 20.0, "L3": 20.0}
 
 
+def following_six_amps() -> ChargerInput:
+    """A one-phase car on TN that has followed 6 A for long (its sample says so)."""
+    return charger(
+        "A",
+        "L1",
+        setpoint_a=6.0,
+        setpoint_since_s=-100.0,
+        measured_a=(6.0,),
+        follow_low_a=6.0,
+        sample_settled_limit_a=6.0,
+    )
+
+
 def test_increases_wait_for_every_recent_reading_to_leave_room() -> None:
     """A car following 6 A. Reading 40 (rest 34): raised to 50 - 34 = 16. Had it not
     been raised, a reading of 37 a second later (a noise dip: rest 31) would suggest 19,
     but an increase may only use the room every reading of the last 5 s left (16)."""
     algo = get_algorithm("standard", 3)
     cfg = config(TN1, fuse=50)
-
-    def car(now_s: float) -> object:
-        return charger(
-            "A",
-            "L1",
-            setpoint_a=6.0,
-            setpoint_since_s=-100.0,
-            measured_a=(6.0,),
-            follow_low_a=6.0,
-            sample_settled_limit_a=6.0,
-        )
-
-    first = algo.allocate(Snapshot(cfg, (car(0.0),), 0.0, reading(40)), AlgorithmState())  # type: ignore[arg-type]
+    car = following_six_amps()
+    first = algo.allocate(Snapshot(cfg, (car,), 0.0, reading(40)), AlgorithmState())
     assert first.allocation.current_of("A") == 16.0  # room 50 - 34 = 16
     # Suppose it was not raised (say the charger refused): the next reading dips by noise.
     second = algo.allocate(
-        Snapshot(cfg, (car(1.0),), 1.0, reading(37, now_s=1.0)),  # type: ignore[arg-type]
+        Snapshot(cfg, (car,), 1.0, reading(37, now_s=1.0)),
         first.state,
     )
     a = second.allocation.by_id()["A"]
@@ -161,7 +164,7 @@ def test_increases_wait_for_every_recent_reading_to_leave_room() -> None:
     state = second.state
     for now_s in range(2, 8):
         later = algo.allocate(
-            Snapshot(cfg, (car(now_s),), now_s, reading(37, now_s=now_s)),  # type: ignore[arg-type]
+            Snapshot(cfg, (car,), now_s, reading(37, now_s=now_s)),
             state,
         )
         state = later.state
@@ -174,25 +177,17 @@ def test_a_meter_that_reads_seldom_needs_three_readings_to_open_room() -> None:
     two readings before the latest too, up to a minute old."""
     algo = get_algorithm("standard", 3)
     cfg = config(TN1, fuse=50)
-    car = charger(
-        "A",
-        "L1",
-        setpoint_a=6.0,
-        setpoint_since_s=-100.0,
-        measured_a=(6.0,),
-        follow_low_a=6.0,
-        sample_settled_limit_a=6.0,
-    )
+    car = following_six_amps()
     state = AlgorithmState()
     got = []
     for now_s, amps in ((0.0, 40), (10.0, 37), (20.0, 37), (30.0, 37)):
-        result = algo.allocate(Snapshot(cfg, (car,), now_s, reading(amps, now_s=now_s)), state)  # type: ignore[arg-type]
+        result = algo.allocate(Snapshot(cfg, (car,), now_s, reading(amps, now_s=now_s)), state)
         state = result.state
         got.append(result.allocation.current_of("A"))
     assert got == [16.0, 16.0, 16.0, 19.0]
     # Readings more than a minute old are not held against the room.
     result = algo.allocate(
-        Snapshot(cfg, (car,), 100.0, reading(37, now_s=100.0)),  # type: ignore[arg-type]
+        Snapshot(cfg, (car,), 100.0, reading(37, now_s=100.0)),
         AlgorithmState(recent_other=((20.0, 40.0, 0.0, 0.0), (30.0, 40.0, 0.0, 0.0))),
     )
     assert result.allocation.current_of("A") == 19.0

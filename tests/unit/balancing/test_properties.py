@@ -37,8 +37,8 @@ from fuseshare.balancing import (
     assumed_car_phases,
     car_current_a,
     get_algorithm,
-    line_factors,
     heaviest_line_factors,
+    line_factors,
 )
 from fuseshare.balancing.fill import FillItem, water_fill
 

@@ -14,12 +14,12 @@ from fuseshare.balancing import (
     car_current_a,
     get_algorithm,
     heavier_car_phases,
+    heaviest_line_factors,
     learn_car_phases,
     line_factors,
     list_algorithms,
     newest_version,
     parse_wiring,
-    heaviest_line_factors,
     wiring_problem,
 )
 
