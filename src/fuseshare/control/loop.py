@@ -442,14 +442,13 @@ class GroupLoop:
         measured_at: float | None = None
         sample = st.sample_as_of(reference_s) if st.measured_a is not None else None
         grid = self.spec.config.grid
+        # The car's current in the latest sample (a car on two IT windings shows twice it
+        # on one terminal), for judging its reaction and whether it overdraws.
+        latest = car_current_a(grid, m.wiring, st.measured_a) if st.measured_a else None
         reaction_s = self._reaction_s(m.serial, st.session_id)
-        if st.measured_a is not None and st.measured_at_s is not None and st.session_id:
+        if latest is not None and st.measured_at_s is not None and st.session_id:
             reaction_s = self._learn_reaction(
-                m.serial,
-                st.session_id,
-                car_current_a(grid, m.wiring, st.measured_a),
-                st.measured_at_s,
-                reaction_s,
+                m.serial, st.session_id, latest, st.measured_at_s, reaction_s
             )
         if sample is not None and now_s - sample[0] <= MEASURED_MAX_AGE_S:
             measured_at, measured = sample
@@ -472,7 +471,6 @@ class GroupLoop:
         setpoint = sent.current_a if sent and sent.accepted else 0.0
         online = st.online
         failsafe = m.failsafe_current_a
-        latest = car_current_a(grid, m.wiring, st.measured_a) if st.measured_a else None
         needs = st.needs if st.session_id is not None else None
         if online and not st.controllable:
             # It did not take our limit: assume the worst it can do.
