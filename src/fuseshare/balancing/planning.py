@@ -20,12 +20,17 @@ The programme, with time cut into ``S`` slots of ``L`` seconds from now and
 where ``e[k, s] = r[k, s] · L · w[k]`` is the energy of a slot (w: power per ampere,
 :func:`topology.power_per_ampere`), ``rest`` what the car still wants, ``had`` what
 it has had, and ``present[k, s]`` the part of slot s before its departure. The
-utility of a session is its fraction of the wanted energy cut in ``J`` bands, each
-worth ``FAIRNESS_RATIO`` times the next higher one: a tenth more for the session
-that has least is worth more than a tenth for one that has more, so the plan evens
-the fractions out (nearly max-min fair) and uses what is left for energy (``δ``);
-``ε`` prefers the same energy sooner (the future holds other cars and other loads
-nobody knows of yet).
+utility of a session is its fraction of the wanted energy cut in ``J`` bands, a
+tenth of it in each band worth ``FAIRNESS_RATIO`` times a tenth in the next higher
+band: a tenth more for the session that has least is worth more than a tenth for one
+that has more, so the plan evens the fractions out (nearly max-min fair) and uses
+what is left for energy (``δ``). Nearly: within one band every fraction is worth the
+same, so energy decides there, and a car that brings less energy per ampere of a busy
+line (a one-phase car beside three-phase ones) is held at the bottom of its band
+while the others reach its top. Tenths (``BANDS``, versions 6 and 7) leave such cars
+up to a tenth behind, twentieths (``FINE_BANDS``, version 8) up to a twentieth, where
+the other turns an ampere into less than √3 times its fraction. ``ε`` prefers the same
+energy sooner (the future holds other cars and other loads nobody knows of yet).
 
 It knows only the present: the room stays what it is now, no other car arrives. It
 relaxes the minimum current (a plan below the minimum is served by turns). It never
@@ -58,8 +63,12 @@ MAX_HORIZON_S = 24 * 3600.0
 HORIZON_FLOOR_S = 900.0
 """A departure closer than this (or past) is taken as this far away."""
 BANDS = 10
+"""Bands of the fraction wanted in versions 6 and 7: tenths."""
+FINE_BANDS = 20
+"""Bands from version 8 on: twentieths (forty buy no more; docs/sharing.md)."""
 FAIRNESS_RATIO = 3.0
-"""A band of the fraction wanted is worth this many times the next higher band."""
+"""A tenth of the fraction wanted in one band is worth this many times a tenth in the
+next higher band (with twentieths: √3 per band)."""
 ENERGY_WEIGHT = 0.2
 """Utility of the average session's whole wanted energy, against 1 for the top band
 of every session's fraction (a tenth of it): energy decides between plans about
@@ -84,21 +93,41 @@ class PlanSession(NamedTuple):
     """Seconds to its departure; None: not told."""
 
 
-def plan_currents(sessions: Sequence[PlanSession], room: Sequence[float]) -> dict[str, float]:
+class Plan(NamedTuple):
+    currents: dict[str, float]
+    """The first slot's average current per session (A), by key: what the sharing uses."""
+    fractions: dict[str, float]
+    """The fraction of its wanted energy each session will have had by its departure
+    (or the plan's end) if the plan were kept, by key (sessions that told nothing:
+    of the middle want)."""
+
+
+def plan_currents(
+    sessions: Sequence[PlanSession], room: Sequence[float], bands: int = BANDS
+) -> dict[str, float]:
     """The first slot's average current per session (A) of the plan, by key.
 
     ``room`` is what the sessions may draw together per line now (``inf``: no
     limit on that line). Sessions that did not tell count as the middle of those
-    that did. Empty when nothing was told, or when the programme cannot be solved
-    (the caller then shares without a plan).
+    that did. ``bands``: how finely the fractions are evened out (:data:`BANDS`,
+    :data:`FINE_BANDS`). Empty when nothing was told, or when the programme cannot
+    be solved (the caller then shares without a plan).
     """
+    plan = make_plan(sessions, room, bands)
+    return {} if plan is None else plan.currents
+
+
+def make_plan(
+    sessions: Sequence[PlanSession], room: Sequence[float], bands: int = BANDS
+) -> Plan | None:
+    """The whole plan (:func:`plan_currents`); None where that is empty."""
     if not sessions or len(sessions) > MAX_PLANNED_SESSIONS:
-        return {}
+        return None
     sessions = [_sane(s) for s in sessions]
     told_want = [s.wanted for s in sessions if s.wanted is not None]
     told_left = [s.left_s for s in sessions if s.left_s is not None]
     if not told_want:
-        return {}
+        return None
     mid_want = _middle(told_want)
     mid_left = _middle(told_left) if told_left else MAX_HORIZON_S
     wants = [mid_want if s.wanted is None else s.wanted for s in sessions]
@@ -109,7 +138,7 @@ def plan_currents(sessions: Sequence[PlanSession], room: Sequence[float]) -> dic
     horizon = max(lefts)
     slot = max(MIN_SLOT_S, horizon / SLOTS)
     n_slots = max(1, math.ceil(horizon / slot - 1e-9))
-    return _solve(sessions, room, wants, lefts, slot, n_slots)
+    return _solve(sessions, room, wants, lefts, slot, n_slots, max(1, bands))
 
 
 def _solve(
@@ -119,10 +148,11 @@ def _solve(
     lefts: list[float],
     slot: float,
     n_slots: int,
-) -> dict[str, float]:
+    bands: int,
+) -> Plan | None:
     n = len(sessions)
     n_r = n * n_slots
-    n_u = n * BANDS
+    n_u = n * bands
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
@@ -162,12 +192,13 @@ def _solve(
             rows.append(row)
             cols.append(r_index(k, t))
             vals.append(-per_slot)
-        for j in range(BANDS):
+        for j in range(bands):
             rows.append(row)
-            cols.append(n_r + k * BANDS + j)
+            cols.append(n_r + k * bands + j)
             vals.append(1.0)
         rhs.append(min(1.0, s.had / wants[k]))
 
+    ratio = FAIRNESS_RATIO ** (BANDS / bands)
     mean_want = sum(wants) / n
     cost = np.zeros(n_r + n_u)
     upper = np.zeros(n_r + n_u)
@@ -177,9 +208,9 @@ def _solve(
             cost[r_index(k, t)] = -energy * (1.0 + SOONER * (n_slots - t) / n_slots)
             present = min(1.0, max(0.0, (lefts[k] - t * slot) / slot))
             upper[r_index(k, t)] = max(0.0, s.max_a) * present
-        for j in range(BANDS):
-            cost[n_r + k * BANDS + j] = -(FAIRNESS_RATIO ** (BANDS - 1 - j))
-            upper[n_r + k * BANDS + j] = 1.0 / BANDS
+        for j in range(bands):
+            cost[n_r + k * bands + j] = -(ratio ** (bands - 1 - j))
+            upper[n_r + k * bands + j] = 1.0 / bands
     a_ub = coo_matrix((vals, (rows, cols)), shape=(len(rhs), n_r + n_u)).tocsr()
     try:
         result = linprog(
@@ -193,11 +224,17 @@ def _solve(
     except (ValueError, ArithmeticError):
         # The plan only advises: one that cannot be made must not stop the charging
         # (the control loop fails closed on an exception); sharing goes on without it.
-        return {}
+        return None
     if result.status != 0 or result.x is None:
-        return {}
+        return None
     x = result.x
-    return {s.key: max(0.0, float(x[r_index(k, 0)])) for k, s in enumerate(sessions)}
+    currents: dict[str, float] = {}
+    fractions: dict[str, float] = {}
+    for k, s in enumerate(sessions):
+        currents[s.key] = max(0.0, float(x[r_index(k, 0)]))
+        planned = float(x[r_index(k, 0) : r_index(k, n_slots)].sum()) * slot * s.per_a
+        fractions[s.key] = min(1.0, (s.had + planned) / wants[k])
+    return Plan(currents, fractions)
 
 
 MIN_WANTED = 1.0

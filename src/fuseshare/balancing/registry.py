@@ -32,6 +32,7 @@ _V4_TUNABLES = replace(_V3_TUNABLES, increase_margin_fraction=0.01, small_increa
 _V5_FEATURES = _V4_FEATURES._replace(shares_by_needs=True)
 _V6_FEATURES = _V5_FEATURES._replace(plans_by_needs=True)
 _V7_FEATURES = _V6_FEATURES._replace(full_cars_last=True)
+_V8_FEATURES = _V7_FEATURES._replace(fine_fairness=True)
 
 _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
     ("standard", 1): StandardAlgorithm(
@@ -110,6 +111,17 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
             "over: they are not protected by the minimum on time, are not restarted early "
             "once paused, and count as full until they draw again or the probe interval "
             "(10 min) has passed since they last said so."
+        ),
+    ),
+    ("standard", 8): StandardAlgorithm(
+        version=8,
+        features=_V8_FEATURES,
+        defaults=_V4_TUNABLES,
+        description=(
+            "Version 7, with the plan evening out the fractions of their wanted energy "
+            "that the cars get in twentieths instead of tenths: a one-phase car beside "
+            "three-phase ones is no longer held up to a tenth below them. Without needs "
+            "it is version 7."
         ),
     ),
 }

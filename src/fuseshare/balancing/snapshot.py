@@ -109,7 +109,7 @@ class ChargerInput:
     ``measured_a[k]`` flows on grid line ``wiring[k]``), from its meter values, or
     None when unknown. ``setpoint_a`` is the dynamic limit the charger currently
     has (what was last sent and acknowledged), ``setpoint_since_s`` when it was last
-    sent: a renewal of an unchanged limit counts as a send (versions 2-7 were tuned so;
+    sent: a renewal of an unchanged limit counts as a send (versions 2-8 were tuned so;
     counting only changes took scarce-evening-it-15118 from 87.9 % of the bound at Jain
     0.967 to 87.5 % at 0.946 with version 7).
     """

@@ -98,6 +98,8 @@ from fuseshare.balancing.fill import (
     water_fill,
 )
 from fuseshare.balancing.planning import (
+    BANDS,
+    FINE_BANDS,
     MAX_PLANNED_SESSIONS,
     PLAN_EVERY_S,
     PlanSession,
@@ -254,6 +256,11 @@ class Features(NamedTuple):
     cars that wanted energy waited for it. Once paused its charger shows SuspendedEVSE,
     which says nothing about the car: it counts as full until it draws again or the
     probe interval has passed since it last said so (:func:`_remember_full`)."""
+    fine_fairness: bool = False
+    """The plan evens the fractions of wanted energy out in twentieths, not tenths
+    (:data:`planning.FINE_BANDS`): within a band energy decides, and held a one-phase
+    car on a busy line up to a tenth below three-phase cars that bring more energy
+    per ampere of it."""
 
 
 class _Budget(NamedTuple):
@@ -659,7 +666,8 @@ def _allocate(algo: StandardAlgorithm, snap: Snapshot, state: AlgorithmState) ->
     plan: Mapping[str, float] = {}
     planned_s: float | None = None
     if features.plans_by_needs:
-        plan, planned_s = _plan(candidates, room, grid, now, state)
+        bands = FINE_BANDS if features.fine_fairness else BANDS
+        plan, planned_s = _plan(candidates, room, grid, now, state, bands)
         if plan:
             candidates = _follow_plan(candidates, plan)
     candidates.sort(key=_ORDER)
@@ -857,6 +865,7 @@ def _plan(
     grid: Grid,
     now_s: float,
     state: AlgorithmState,
+    bands: int,
 ) -> tuple[Mapping[str, float], float | None]:
     """The plan for the sessions (session id -> current now) and when it was made: the
     one in ``state`` while younger than :data:`planning.PLAN_EVERY_S` and made for
@@ -889,7 +898,7 @@ def _plan(
     ]
     if all(s.wanted is None for s in sessions):  # only absurd needs: none told
         return {}, None
-    return plan_currents(sessions, room), now_s
+    return plan_currents(sessions, room, bands), now_s
 
 
 def _weighed_factors(c: _Candidate, grid: Grid) -> Factors:

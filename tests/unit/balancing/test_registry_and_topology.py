@@ -25,8 +25,8 @@ from fuseshare.balancing import (
 
 
 def test_registry() -> None:
-    assert newest_version("standard") == 7
-    assert get_algorithm("standard").version == 7
+    assert newest_version("standard") == 8
+    assert get_algorithm("standard").version == 8
     assert get_algorithm("standard", 1).version == 1
     assert [(n, v) for n, v, _ in list_algorithms()] == [
         ("standard", 1),
@@ -36,8 +36,11 @@ def test_registry() -> None:
         ("standard", 5),
         ("standard", 6),
         ("standard", 7),
+        ("standard", 8),
     ]
-    with pytest.raises(UnknownAlgorithmError, match="no version 9; available: 1, 2, 3, 4, 5, 6, 7"):
+    with pytest.raises(
+        UnknownAlgorithmError, match="no version 9; available: 1, 2, 3, 4, 5, 6, 7, 8"
+    ):
         get_algorithm("standard", 9)
     with pytest.raises(UnknownAlgorithmError, match="unknown balancing algorithm 'magic'"):
         get_algorithm("magic", 1)
