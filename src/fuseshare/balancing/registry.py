@@ -119,9 +119,9 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
         defaults=_V4_TUNABLES,
         description=(
             "Version 7, with the plan evening out the fractions of their wanted energy "
-            "that the cars get in twentieths instead of tenths: a one-phase car beside "
-            "three-phase ones is no longer held up to a tenth below them. Without needs "
-            "it is version 7."
+            "that the cars get in twentieths instead of tenths (within a tenth, energy "
+            "decided, and a one-phase car beside three-phase ones could be held up to a "
+            "tenth below them). Without needs it is version 7."
         ),
     ),
 }

@@ -258,9 +258,9 @@ class Features(NamedTuple):
     probe interval has passed since it last said so (:func:`_remember_full`)."""
     fine_fairness: bool = False
     """The plan evens the fractions of wanted energy out in twentieths, not tenths
-    (:data:`planning.FINE_BANDS`): within a band energy decides, and held a one-phase
-    car on a busy line up to a tenth below three-phase cars that bring more energy
-    per ampere of it."""
+    (:data:`planning.FINE_BANDS`). Within a band energy decides, so with tenths a
+    one-phase car on a busy line was held up to a tenth below three-phase cars, which
+    bring more energy per ampere of it."""
 
 
 class _Budget(NamedTuple):
