@@ -199,6 +199,7 @@ def _solve(
         rhs.append(min(1.0, s.had / wants[k]))
 
     ratio = FAIRNESS_RATIO ** (BANDS / bands)
+    band_values = np.array([-(ratio ** (bands - 1 - j)) for j in range(bands)])
     mean_want = sum(wants) / n
     cost = np.zeros(n_r + n_u)
     upper = np.zeros(n_r + n_u)
@@ -208,9 +209,8 @@ def _solve(
             cost[r_index(k, t)] = -energy * (1.0 + SOONER * (n_slots - t) / n_slots)
             present = min(1.0, max(0.0, (lefts[k] - t * slot) / slot))
             upper[r_index(k, t)] = max(0.0, s.max_a) * present
-        for j in range(bands):
-            cost[n_r + k * bands + j] = -(ratio ** (bands - 1 - j))
-            upper[n_r + k * bands + j] = 1.0 / bands
+        cost[n_r + k * bands : n_r + (k + 1) * bands] = band_values
+    upper[n_r:] = 1.0 / bands
     a_ub = coo_matrix((vals, (rows, cols)), shape=(len(rhs), n_r + n_u)).tocsr()
     try:
         result = linprog(
