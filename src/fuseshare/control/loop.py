@@ -87,6 +87,14 @@ OVERDRAW_TOLERANCE_A = 1.5
 """Chargers' meters and cars' regulation are this imprecise; above it is overdraw."""
 QUIET_REFRESH_FRACTION = LimitPolicy().refresh_fraction
 """The part of a quiet limit's lease after which it is renewed (as on the wire)."""
+FIRST_READING_WAIT_S = 5.0
+"""A loop that starts (a server restart, an activation) waits this long at most for a
+fresh meter reading before its first cycle. Without one it would share the offline
+budget for the second or two until the meter's next reading: after a restart, every
+charger held back by the building would be raised to its offline share and cut again
+(two limits each, and a car that ramps up and down). Waiting is no riskier than a
+restart that took 5 s longer: the chargers keep the limits they hold, which expire
+into their failsafe currents."""
 ALLOCATE_IN_THREAD_FROM = 100
 """Groups with this many chargers or more compute their allocation in a worker thread:
 version 6's plan takes some 50 ms for 100 sessions (bounded by its 1 s solve limit), and
@@ -152,6 +160,7 @@ class GroupLoop:
         keep_building: Callable[[int, dict[str, object]], None] | None = None,
         keep_memory: Callable[[int, dict[str, object]], None] | None = None,
         allocate_in_thread_from: int = ALLOCATE_IN_THREAD_FROM,
+        first_reading_wait_s: float = FIRST_READING_WAIT_S,
     ) -> None:
         """``notify`` receives what people should know; ``building`` is the peak kept in
         the store, and ``keep_building`` stores it again whenever it changed;
@@ -178,6 +187,7 @@ class GroupLoop:
         self._min_gap_s = min_cycle_gap_s
         self._algorithm = get_algorithm(spec.algorithm, spec.version)
         self._thread_from = allocate_in_thread_from
+        self._first_reading_wait_s = first_reading_wait_s
         self._state = restored_state(spec) or self._algorithm.initial_state()
         self._keep_memory = keep_memory
         self._memory_kept_s = clock()
@@ -236,6 +246,7 @@ class GroupLoop:
             self._telemetry.watch(m.serial, self.wake)
         watcher = asyncio.create_task(self._watch_meter(), name=f"meter-watch-{self.spec.group_id}")
         try:
+            await self._await_first_reading()
             while True:
                 # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancellation that
                 # arrives while the wake event is being set, and the loop would never stop.
@@ -249,6 +260,21 @@ class GroupLoop:
             watcher.cancel()
             for m in self.spec.members:
                 self._telemetry.unwatch(m.serial, self.wake)
+
+    async def _await_first_reading(self) -> None:
+        """Wait up to ``first_reading_wait_s`` for a fresh meter reading (at once when the
+        group has no meter or one is there already); :data:`FIRST_READING_WAIT_S` says why."""
+        if self._meters is None or self.spec.meter_serial is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._first_reading_wait_s):
+                while not self._is_fresh(self._meter_input(), self._clock()):
+                    await self._wake.wait()
+                    self._wake.clear()
+        self._wake.set()  # the first cycle runs at once, reading or not
+
+    def _is_fresh(self, meter: MeterInput | None, now_s: float) -> bool:
+        return meter is not None and now_s - meter.read_at_s <= self._tunables().meter_max_age_s
 
     async def release(self) -> None:
         """Deactivation: every charger drops its dynamic limit and keeps its failsafe one."""
@@ -310,7 +336,7 @@ class GroupLoop:
         reading minus the chargers is the rest of the building at one moment.
         """
         meter = self._meter_input()
-        fresh = meter is not None and now_s - meter.read_at_s <= self._tunables().meter_max_age_s
+        fresh = self._is_fresh(meter, now_s)
         # Without a fresh reading nothing is subtracted from it: the chargers as they are now.
         reference_s = meter.read_at_s if fresh and meter is not None else now_s
         self._site_reaction_s = self._site_reaction()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -62,6 +63,7 @@ class Site:
         building: BuildingPeak | None = None,
         thread_from: int = 100,
         renew_quiet_every_s: float | None = None,
+        first_reading_wait_s: float = 5.0,
     ) -> None:
         self.clock = ManualClock()
         self.hub = MeterHub(clock=self.clock)
@@ -81,6 +83,7 @@ class Site:
             building=building,
             allocate_in_thread_from=thread_from,
             renew_quiet_every_s=renew_quiet_every_s,
+            first_reading_wait_s=first_reading_wait_s,
         )
         self.seq = 0
 
@@ -226,6 +229,49 @@ async def test_a_silent_meter_means_the_offline_budget_at_once() -> None:
     # Offline budget 20 A per line; both cars load L2 → together at most 20 on L2.
     assert by["A"].current_a + by["B"].current_a <= 20.0 + 1e-6
     assert "offline budget" in by["A"].reason.text
+
+
+async def test_a_starting_loop_waits_for_its_first_reading_before_it_sends_a_limit() -> None:
+    """A restarted server: car A charges, the building leaves it 9 A on L1. Without
+    waiting, the loop's first cycles would share the offline budget (20 A for A) until
+    the meter's first reading, and raise A only to cut it again."""
+    site = Site()
+    site.car("A", 8.0)
+    task = asyncio.create_task(site.loop.run())
+    try:
+        await asyncio.sleep(1.3)  # past the loop's tick (1 s): it would have run by now
+        assert site.commands.calls == [] and site.loop.cycles == 0
+        site.meter(40.0 + 8.0, 12.0 + 8.0, 5.0)  # rest of the building: L1 at 40 A
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+            if site.commands.calls:
+                break
+        first = site.loop.last_allocation
+        assert first is not None and first.meter_online
+        # L1: fuse 50 - margin 1 - building 40 = 9 A.
+        assert site.commands.calls[0][:2] == ("A", pytest.approx(9.0, abs=0.1))
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_a_loop_whose_meter_stays_silent_starts_on_the_offline_budget() -> None:
+    site = Site(first_reading_wait_s=0.3)
+    site.car("A", 8.0)
+    task = asyncio.create_task(site.loop.run())
+    try:
+        await asyncio.sleep(0.15)
+        assert site.commands.calls == []
+        await asyncio.sleep(0.4)
+        allocation = site.loop.last_allocation
+        assert allocation is not None and not allocation.meter_online
+        # The offline budget (20 A per line) less B's failsafe (6 A, B is not connected) on L2.
+        assert site.commands.last("A") == pytest.approx(14.0)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def test_a_lost_charger_keeps_its_failsafe_reserved() -> None:
