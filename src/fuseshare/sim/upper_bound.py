@@ -408,8 +408,19 @@ class FairPlan:
     slot_s: int
 
 
-def fair_plan(scenario: Scenario, base_a: FloatArray, slot_s: int | None = None) -> FairPlan:
+def fair_plan(
+    scenario: Scenario,
+    base_a: FloatArray,
+    slot_s: int | None = None,
+    *,
+    request_blind: bool = False,
+) -> FairPlan:
     """The max-min fair plan under the bound's constraints, in ``fair_slot_s`` slots.
+
+    ``request_blind``: max-min fair on the energy delivered instead of its share of the
+    request (a car still takes no more than it asked for): what a planner that knows
+    every window but not what the cars want would aim for, as a controller that is not
+    told the requests (OCPP 1.6 cars) shares by the energy they drew.
 
     One LP the size of the bound's per round, and there are as many rounds as
     distinct share levels (3 for the 50-charger day, 0.2 s in all; 18 when every
@@ -421,6 +432,9 @@ def fair_plan(scenario: Scenario, base_a: FloatArray, slot_s: int | None = None)
     slot = slot_s or fair_slot_s(sc.duration_s)
     requested = np.array([s.energy_kwh for s in sc.sessions], dtype=np.float64)
     wanted = [k for k in range(len(sc.sessions)) if requested[k] > 0.0]
+    # What each session's share t counts against: its request, or (blind) one common
+    # amount, the largest request, so that t ≤ 1 still holds.
+    counted = np.full_like(requested, requested.max(initial=1.0)) if request_blind else requested
     share: dict[int, float] = {}
     lp = _programme(sc, base_a, slot)
     rounds = 0
@@ -442,9 +456,9 @@ def fair_plan(scenario: Scenario, base_a: FloatArray, slot_s: int | None = None)
             rounds += 1
             active = [k for k in wanted if k not in share]
             rows = [-lp.kwh[k] for k in wanted]
-            t_values = [requested[k] if k not in share else 0.0 for k in wanted]
+            t_values = [counted[k] if k not in share else 0.0 for k in wanted]
             share_b = [
-                0.0 if k not in share else -share[k] * requested[k] * (1.0 - 1e-7) for k in wanted
+                0.0 if k not in share else -share[k] * counted[k] * (1.0 - 1e-7) for k in wanted
             ]
             a_ub = vstack(
                 [
@@ -468,14 +482,17 @@ def fair_plan(scenario: Scenario, base_a: FloatArray, slot_s: int | None = None)
             held = [
                 k
                 for k, y in zip(wanted, duals, strict=True)
-                if k not in share and y * requested[k] > _FREEZE_DUAL
+                if k not in share and y * counted[k] > _FREEZE_DUAL
             ]
             if not held:  # numerically flat duals: fix the sessions the optimum left at t
                 delivered = lp.kwh @ solved.x[:-1]
-                held = [k for k in active if delivered[k] <= t * requested[k] * (1 + 1e-6) + 1e-9]
+                held = [k for k in active if delivered[k] <= t * counted[k] * (1 + 1e-6) + 1e-9]
             share.update(dict.fromkeys(held or active, t))
-    shares = tuple(min(1.0, share[k]) for k in wanted)
-    delivered_kwh = tuple(share.get(k, 0.0) * float(requested[k]) for k in range(len(sc.sessions)))
+    delivered_kwh = tuple(
+        min(float(requested[k]), share.get(k, 0.0) * float(counted[k]))
+        for k in range(len(sc.sessions))
+    )
+    shares = tuple(min(1.0, delivered_kwh[k] / float(requested[k])) for k in wanted)
     return FairPlan(
         shares=shares,
         delivered_kwh=delivered_kwh,

@@ -221,6 +221,24 @@ def test_the_fair_plan_gives_equal_shares_on_a_shared_line() -> None:
     assert plan.energy_kwh == pytest.approx(13.8)
 
 
+def test_not_told_the_requests_the_fair_plan_evens_out_energy_instead() -> None:
+    # The shared line above, 13.8 kWh for A (asks 2) and B (asks 30). Max-min on energy:
+    # both rise together until A has its 2 kWh and stops; B gets the other 11.8 kWh.
+    # Shares 1 and 11.8/30: Jain (1 + 0.39333)^2 / (2 (1 + 0.39333^2)) = 0.84064,
+    # where the plan that knows the requests reaches 1.
+    sc = parse_scenario(site(sessions=[session("A", 2.0), session("B", 30.0)]))
+    blind = fair_plan(sc, constant_base(sc, 4.0), request_blind=True)
+    assert blind.delivered_kwh == pytest.approx((2.0, 11.8))
+    assert blind.shares == pytest.approx((1.0, 11.8 / 30.0))
+    assert jain(list(blind.shares)) == pytest.approx(0.84064, abs=1e-5)
+    # Equal requests: evening out energy is evening out shares (the case below).
+    same = parse_scenario(site(sessions=[session("A", 30.0), session("B", 30.0, car_phases=1)]))
+    base = constant_base(same, 4.0)
+    assert fair_plan(same, base, request_blind=True).delivered_kwh == pytest.approx(
+        fair_plan(same, base).delivered_kwh
+    )
+
+
 def test_fairness_can_cost_energy_a_one_phase_car_against_a_three_phase_car() -> None:
     # L1 has 20 A: A's three-phase car gets 690 W per A of it, B's one-phase car 230 W.
     # Most energy: all to A, 13.8 kWh. Fair: 690 x_A = 230 x_B with x_A + x_B = 20:
