@@ -83,18 +83,21 @@ def one(job: tuple[str, str, dict[str, Any], float | None, float | None]) -> dic
     report.pop("sessions", None)
     report["label"] = label
     newest = label == f"standard v{newest_version('standard')}"
-    if newest and scenario.name.startswith("scarce"):
-        report["energy_at_jain_goal_ratio"] = at_jain_goal(scenario)
-    if newest and not all(s.tells_needs for s in scenario.sessions):
-        report["jain_request_blind"] = jain_request_blind(scenario)
+    scarce = newest and scenario.name.startswith("scarce")
+    untold = newest and not all(s.tells_needs for s in scenario.sessions)
+    if scarce or untold:
+        base = base_load_a(scenario.base_load, scenario.grid, scenario.duration_s, scenario.seed)
+        if scarce:
+            report["energy_at_jain_goal_ratio"] = at_jain_goal(scenario, base)
+        if untold:
+            report["jain_request_blind"] = jain_request_blind(scenario, base)
     report["total_s"] = round(time.perf_counter() - started, 2)
     return report
 
 
-def at_jain_goal(scenario: Scenario) -> float:
+def at_jain_goal(scenario: Scenario, base: ub.FloatArray) -> float:
     """The most energy any plan can deliver with Jain >= JAIN_GOAL, over the bound
-    (both on the fairness programme's slots)."""
-    base = base_load_a(scenario.base_load, scenario.grid, scenario.duration_s, scenario.seed)
+    (both on the fairness programme's slots); ``base``: the rest of the building."""
     slot = ub.fair_slot_s(scenario.duration_s)
     bound = ub.energy_upper_bound_kwh(scenario, base, slot)
     if bound <= 0.0:
@@ -102,11 +105,10 @@ def at_jain_goal(scenario: Scenario) -> float:
     return ub.energy_bound_at_jain(scenario, base, JAIN_GOAL, slot).energy_kwh / bound
 
 
-def jain_request_blind(scenario: Scenario) -> float:
+def jain_request_blind(scenario: Scenario, base: ub.FloatArray) -> float:
     """Jain of the max-min fair plan on energy, not on its share of the request: what a
     controller that is not told what the cars want can aim for (even out the energy), had
     it known every car's arrival and departure (:func:`fuseshare.sim.upper_bound.fair_plan`)."""
-    base = base_load_a(scenario.base_load, scenario.grid, scenario.duration_s, scenario.seed)
     return jain(list(ub.fair_plan(scenario, base, request_blind=True).shares))
 
 

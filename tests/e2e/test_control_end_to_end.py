@@ -85,6 +85,7 @@ async def test_load_step_meter_outage_charger_loss_and_restart(tmp_path: Path) -
         lines_of={"E2E-A": (0,), "E2E-B": (1,)},
     )
     site.start()
+    watcher: asyncio.Task[None] | None = None  # watches A's limit through the restart (step 4)
     try:
         await eventually(
             lambda: group_id in runtime.supervisor.loops, what="the group is under control"
@@ -194,6 +195,8 @@ async def test_load_step_meter_outage_charger_loss_and_restart(tmp_path: Path) -
         )
         await eventually(lambda: site.cars["E2E-A"].drawing_a >= 6.0, what="car A charges again")
     finally:
+        if watcher is not None:
+            watcher.cancel()  # a no-op once it has ended; stops it where a step above failed
         await site.stop()
         for sim in (a, b):
             await sim.close()
