@@ -67,6 +67,11 @@ class Tunables:
     on top of the margin: a meter's noise grows with the current it reads (1 % of
     150 A is more than a 1 A margin), and a raise lands a reaction time later even if
     it is taken back at once. Decreases still use the whole room."""
+    raise_sample_after_s: float = float("inf")
+    """After a raise, the loop also asks the charger for a sample this long after it (inf:
+    only the one a reaction time later). A car that follows a raise sooner than its
+    reaction time shows it in the reading before its limit counts as followed; the sample
+    says it is the car and not the building (``ChargerInput.drawn_low_a``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +161,11 @@ class ChargerInput:
     """The limit the charger had held for at least the car's reaction time when
     ``measured_a`` was sampled; None when the sample fell inside a change (it then says
     nothing about whether the car follows its limit)."""
+    drawn_low_a: float | None = None
+    """The least the car drew at the meter reading's time by a sample taken at or before
+    the reading while the limit then in effect already stood (up to that limit): a car
+    that has followed a raise shows it there before its reaction time is up. None when
+    no sample was taken since that limit was sent."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from fuseshare.balancing import (
     AlgorithmState,
     Allocation,
     ChargerInput,
+    Line,
     MeterInput,
     PerLine,
     Snapshot,
@@ -193,6 +194,8 @@ class GroupLoop:
         self._memory_kept_s = clock()
         self._sent: dict[str, Sent] = {}
         self._sample_due: dict[str, float] = {}
+        self._raise_sample_due: dict[str, float] = {}
+        """Samples asked for early after a raise (``Tunables.raise_sample_after_s``)."""
         self._requests: set[asyncio.Task[None]] = set()
         self._held: dict[str, deque[tuple[float, float]]] = {}
         """Accepted limit changes per charger with when they were sent, oldest first."""
@@ -490,6 +493,7 @@ class GroupLoop:
             if cap is not None and drawn > cap:
                 scale = cap / drawn
                 measured = tuple(v * scale for v in measured)
+        drawn_low = self._drawn_low(m.serial, reference_s, sample, m.wiring)
         settled_limit = None
         if measured_at is not None:
             settled_limit = self._held_since(m.serial, measured_at - reaction_s, measured_at)
@@ -528,13 +532,17 @@ class GroupLoop:
             setpoint_since_s=sent.at_s if sent else None,  # a renewal counts (ChargerInput)
             follow_low_a=self._follow_low(m.serial, reference_s, now_s, reaction_s),
             sample_settled_limit_a=settled_limit,
+            drawn_low_a=drawn_low,
         )
 
     def _request_due_samples(self, now_s: float) -> None:
         """Fire the sample requests that are due, without holding up the cycle."""
-        due = [serial for serial, at_s in self._sample_due.items() if at_s <= now_s]
-        for serial in due:
-            del self._sample_due[serial]
+        due: set[str] = set()
+        for pending in (self._sample_due, self._raise_sample_due):
+            for serial in [serial for serial, at_s in pending.items() if at_s <= now_s]:
+                del pending[serial]
+                due.add(serial)
+        for serial in sorted(due):
             if not self._telemetry.state(serial).online:
                 continue
             task = asyncio.create_task(self._commands.request_sample(serial))
@@ -625,6 +633,34 @@ class GroupLoop:
                 self._reaction[serial] = (session_id, reaction_s)
             break  # only the newest change older than the window says something
         return reaction_s
+
+    def _drawn_low(
+        self,
+        serial: str,
+        at_s: float,
+        sample: tuple[float, tuple[float, float, float]] | None,
+        wiring: tuple[Line, ...],
+    ) -> float | None:
+        """The least the car drew at ``at_s`` by ``sample``: its current, up to the limit in
+        effect at ``at_s``, when it was sampled at or before ``at_s`` and after that limit
+        was sent (before it, the sample shows the car under an older limit); else None.
+
+        A car may follow a raise well within IEC's 5 s; until then :meth:`_follow_low`
+        still counts it on its old limit, and its new current looks like the building's.
+        What it draws now is all this says: a car still on its way to a limit is covered
+        as before (limits are sized as if each car drew its new one).
+        """
+        if sample is None or sample[0] > at_s:
+            return None
+        sent_s: float | None = None
+        limit = 0.0
+        for t, current_a in self._held.get(serial, ()):
+            if t > at_s:
+                break
+            sent_s, limit = t, current_a
+        if sent_s is None or sample[0] < sent_s:
+            return None
+        return min(car_current_a(self.spec.config.grid, wiring, sample[1]), limit)
 
     def _follow_low(
         self, serial: str, at_s: float, now_s: float, reaction_s: float = EV_REACTION_S
@@ -734,6 +770,11 @@ class GroupLoop:
                 st = self._telemetry.state(member.serial)
                 slower_s = self._reaction_s(member.serial, st.session_id) - EV_REACTION_S
                 self._sample_due[member.serial] = now_s + SAMPLE_AFTER_CHANGE_S + slower_s
+                early_s = self._tunables().raise_sample_after_s
+                if early_s < SAMPLE_AFTER_CHANGE_S + slower_s and (
+                    not held or current_a > held[-1][1]
+                ):
+                    self._raise_sample_due[member.serial] = now_s + early_s
                 held.append((now_s, current_a))
             # Keep what a sample up to HELD_KEEP_S old needs: every change since, and the
             # limit in effect before them. Time, not a count, so fast changes lose nothing.

@@ -115,13 +115,14 @@ def charger_inputs(draw: st.DrawFn, grid: Grid, cid: str, now_s: float) -> Charg
         setpoint_since_s=now_s - draw(st.floats(0.0, 1000.0)),
         follow_low_a=draw(opt_current),
         sample_settled_limit_a=draw(opt_current),
+        drawn_low_a=draw(opt_current),
     )
 
 
 @st.composite
 def sequences(draw: st.DrawFn) -> tuple[int, list[Snapshot]]:
     """A version and 1-5 snapshots of one group at increasing times."""
-    version = draw(st.sampled_from([1, 2, 3, 4, 5, 6, 7, 8]))
+    version = draw(st.sampled_from([1, 2, 3, 4, 5, 6, 7, 8, 9]))
     cfg = draw(group_configs())
     n = draw(st.integers(1, 8))
     now = draw(st.floats(0.0, 1e5))
@@ -146,14 +147,18 @@ def tunables(snap: Snapshot, version: int) -> Tunables:
 
 
 def estimated_draw(
-    snap: Snapshot, ch: ChargerInput, line: Line, state: AlgorithmState
+    snap: Snapshot, ch: ChargerInput, line: Line, state: AlgorithmState, version: int
 ) -> float | None:
     """Version 3's draw of a session on ``line``, re-derived from its docstring: the
     lowest limit the car may follow on its planned phases, or a car that takes less
-    than it was offered (settled sample well below) at its sample, capped by that."""
+    than it was offered (settled sample well below) at its sample, capped by that.
+    From version 9 that lowest limit is raised to what a sample taken under the present
+    limit shows (``drawn_low_a``)."""
     low = ch.follow_low_a
     if low is None:
         return None
+    if version >= 9 and ch.drawn_low_a is not None:
+        low = max(low, ch.drawn_low_a)
     cfg = snap.config
     kept = state.sessions.get(ch.charger_id)
     phases = ch.car_phases or (kept.car_phases if kept is not None else None)
@@ -198,7 +203,7 @@ def expected_limits(
                         6.0, cfg.min_current_a
                     )
                     estimate = (
-                        estimated_draw(snap, ch, line, state)
+                        estimated_draw(snap, ch, line, state, version)
                         if version >= 3 and state is not None and ch.online and allocated
                         else None
                     )

@@ -25,8 +25,8 @@ from fuseshare.balancing import (
 
 
 def test_registry() -> None:
-    assert newest_version("standard") == 8
-    assert get_algorithm("standard").version == 8
+    assert newest_version("standard") == 9
+    assert get_algorithm("standard").version == 9
     assert get_algorithm("standard", 1).version == 1
     assert [(n, v) for n, v, _ in list_algorithms()] == [
         ("standard", 1),
@@ -37,11 +37,12 @@ def test_registry() -> None:
         ("standard", 6),
         ("standard", 7),
         ("standard", 8),
+        ("standard", 9),
     ]
     with pytest.raises(
-        UnknownAlgorithmError, match="no version 9; available: 1, 2, 3, 4, 5, 6, 7, 8"
+        UnknownAlgorithmError, match="no version 10; available: 1, 2, 3, 4, 5, 6, 7, 8, 9"
     ):
-        get_algorithm("standard", 9)
+        get_algorithm("standard", 10)
     with pytest.raises(UnknownAlgorithmError, match="unknown balancing algorithm 'magic'"):
         get_algorithm("magic", 1)
     with pytest.raises(UnknownAlgorithmError):
