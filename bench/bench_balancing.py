@@ -72,12 +72,10 @@ def cut(scenario: Scenario, hours: float | None) -> Scenario:
     return replace(scenario, duration_s=end, sessions=sessions, faults=faults)
 
 
-def one(job: tuple[str, str, dict[str, Any], float | None, float | None]) -> dict[str, Any]:
-    path, label, kwargs, hours, sample_s = job
+def one(job: tuple[str, str, dict[str, Any], float | None, dict[str, float]]) -> dict[str, Any]:
+    path, label, kwargs, hours, overrides = job
     logging.getLogger("fuseshare").setLevel(logging.ERROR)
-    scenario = cut(load_scenario(Path(path)), hours)
-    if sample_s is not None:
-        scenario = replace(scenario, charger_meter_interval_s=sample_s)
+    scenario = replace(cut(load_scenario(Path(path)), hours), **overrides)
     started = time.perf_counter()
     _, report = run_scenario(scenario, controller_for(**kwargs))
     report.pop("sessions", None)
@@ -224,7 +222,21 @@ def main() -> None:
         default=None,
         help="override how often chargers report their currents (s; scenarios say 10)",
     )
+    parser.add_argument(
+        "--ev-response",
+        type=float,
+        default=None,
+        help="override how long every car takes to follow a new limit (s; most scenarios say 5)",
+    )
     args = parser.parse_args()
+    overrides = {
+        field: value
+        for field, value in (
+            ("charger_meter_interval_s", args.charger_meter_interval),
+            ("ev_response_s", args.ev_response),
+        )
+        if value is not None
+    }
     files = sorted(LIBRARY.glob("*.json"))
     if args.scenario:
         files = [f for f in files if f.stem in set(args.scenario)]
@@ -235,11 +247,7 @@ def main() -> None:
         if unknown:
             parser.error(f"unknown controller {sorted(unknown)}; known: {sorted(known)}")
         chosen = [(label, kw) for label, kw in chosen if label in set(args.controller)]
-    jobs = [
-        (str(f), label, kw, args.hours, args.charger_meter_interval)
-        for f in files
-        for label, kw in chosen
-    ]
+    jobs = [(str(f), label, kw, args.hours, overrides) for f in files for label, kw in chosen]
     started = time.perf_counter()
     print(
         f"{len(files)} scenarios x {len(chosen)} controllers, {args.jobs} process(es)",
