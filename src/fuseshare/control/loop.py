@@ -493,7 +493,7 @@ class GroupLoop:
             if cap is not None and drawn > cap:
                 scale = cap / drawn
                 measured = tuple(v * scale for v in measured)
-        drawn_low = self._drawn_low(m.serial, reference_s, sample, m.wiring)
+        drawn_low = self._drawn_low(m.serial, reference_s, sample, m.wiring, reaction_s)
         settled_limit = None
         if measured_at is not None:
             settled_limit = self._held_since(m.serial, measured_at - reaction_s, measured_at)
@@ -640,17 +640,24 @@ class GroupLoop:
         at_s: float,
         sample: tuple[float, tuple[float, float, float]] | None,
         wiring: tuple[Line, ...],
+        reaction_s: float,
     ) -> float | None:
         """The least the car drew at ``at_s`` by ``sample``: its current, up to the limit in
         effect at ``at_s``, when it was sampled at or before ``at_s`` and after that limit
-        was sent (before it, the sample shows the car under an older limit); else None.
+        was sent (before it, the sample shows the car under an older limit), and it may
+        not still be following a higher one; else None.
 
         A car may follow a raise well within IEC's 5 s; until then :meth:`_follow_low`
         still counts it on its old limit, and its new current looks like the building's.
-        What it draws now is all this says: a car still on its way to a limit is covered
-        as before (limits are sized as if each car drew its new one).
+        Only on the way up: the sharing sizes every limit as if its car drew no more than
+        it, and a car that may still follow a higher limit sent before a cut can go up to
+        that after the sample (a slow car raised and cut within its reaction time follows
+        the raise after the cut); counting it on its old, lower limit leaves the room for
+        that, as before. Nor for a car (or at a site) that has shown it is slower than
+        IEC: its time is learned from cuts it has not followed yet, and until it covers
+        the car, the old limit's margin is what covers the gap.
         """
-        if sample is None or sample[0] > at_s:
+        if sample is None or sample[0] > at_s or reaction_s > EV_REACTION_S:
             return None
         sent_s: float | None = None
         limit = 0.0
@@ -659,6 +666,8 @@ class GroupLoop:
                 break
             sent_s, limit = t, current_a
         if sent_s is None or sample[0] < sent_s:
+            return None
+        if max(self._limits_followable(serial, at_s - reaction_s, at_s)) > limit:
             return None
         return min(car_current_a(self.spec.config.grid, wiring, sample[1]), limit)
 

@@ -570,6 +570,29 @@ async def test_the_loop_counts_a_sample_only_when_it_was_taken_under_the_present
     site.clock.advance(0.5)
     site.meter(*site.reading())
     assert a_input().drawn_low_a == pytest.approx(raised)
+    site.loop._reaction["A"] = ("tx-A", 10.0)  # shown slower than IEC: its time is learned
+    assert a_input().drawn_low_a is None  # from cuts, and the old limit's margin covers it
+
+
+async def test_a_sample_counts_only_on_the_way_up() -> None:
+    """Raised, then cut within the car's reaction time: it may still go up to the raise
+    after the sample (a slow car follows the raise after the cut), which the sharing does
+    not size for, so the sample is not taken as what it draws."""
+    site = Site(replace(it_spec(), version=9))
+    _, raised = await _raised_after_a_drop(site)
+    site.clock.advance(1.0)
+    site.car("A", raised)  # followed at once
+    site.base = (30.0, 24.0, 6.0)  # and the building is back: A is cut
+    site.meter(*site.reading())
+    await site.loop.cycle()
+    cut = site.commands.last("A")
+    assert cut is not None and cut < raised - 6.0
+    site.car("A", raised)  # still on the raise, sampled under the cut
+    site.clock.advance(1.0)
+    site.meter(*site.reading())
+    a = next(c for c in site.loop.snapshot(site.clock()).chargers if c.charger_id == "A")
+    assert a.drawn_low_a is None
+    assert a.follow_low_a is not None and a.follow_low_a < raised
 
 
 async def test_what_a_car_says_it_needs_reaches_the_algorithm_and_the_live_view() -> None:
