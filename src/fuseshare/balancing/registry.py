@@ -133,9 +133,9 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
         description=(
             "Version 8, with a car that follows a raise faster than IEC's 5 s counted on "
             "what it draws: the loop asks for a sample 2 s after each raise, and a sample "
-            "taken under the present limit says what the car draws. Before, such a car's "
-            "current looked like the building's until 5 s had passed, so it was paused and "
-            "restarted over and over."
+            "taken under the present limit says what the car draws (on its way up, and not "
+            "for cars shown slower than IEC). Before, such a car's current looked like the "
+            "building's until 5 s had passed, so it was paused and restarted over and over."
         ),
     ),
 }

@@ -165,7 +165,9 @@ class ChargerInput:
     """The least the car drew at the meter reading's time by a sample taken at or before
     the reading while the limit then in effect already stood (up to that limit): a car
     that has followed a raise shows it there before its reaction time is up. None when
-    no sample was taken since that limit was sent."""
+    no sample was taken since that limit was sent, when the car may still be following
+    a higher limit than that one, or when it (or the site) has shown it is slower than
+    IEC's 5 s (the loop's ``_drawn_low``)."""
 
 
 @dataclass(frozen=True, slots=True)

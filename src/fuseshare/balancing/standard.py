@@ -268,7 +268,8 @@ class Features(NamedTuple):
     the building's load for the rest of those 5 s: the room shrank by its own current,
     it was paused, restarted on the room that freed, and paused again (8 952 pauses on
     an evening of such cars, 46 % of the bound). The loop asks for that sample 2 s after
-    each raise (``Tunables.raise_sample_after_s``)."""
+    each raise (``Tunables.raise_sample_after_s``) and gives it only where the car may
+    not still go up to a higher limit and has not shown it is slower than IEC."""
 
 
 class _Budget(NamedTuple):

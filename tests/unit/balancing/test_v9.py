@@ -18,17 +18,20 @@ from .support import charger, config, reading, run
 TN1 = Grid.TN_230_1P
 
 
-def _raised_car(drawn_low_a: float | None) -> ChargerInput:
-    """Raised 0 -> 16 two seconds before the reading (the lowest limit it may follow is
-    still 0); the charger's sample, taken a second ago under the new limit, says 16 A."""
+def _raised_car(
+    drawn_low_a: float | None, *, sampled_a: float = 16.0, before_a: float = 0.0
+) -> ChargerInput:
+    """Raised ``before_a`` -> 16 two seconds before the reading (the lowest limit it may
+    follow is still the old one); the charger's sample, taken a second ago under the new
+    limit, says ``sampled_a``."""
     return charger(
         "A",
         "L1",
         setpoint_a=16.0,
         setpoint_since_s=-2.0,
-        measured_a=(16.0,),
+        measured_a=(sampled_a,),
         measured_at_s=-1.0,
-        follow_low_a=0.0,
+        follow_low_a=before_a,
         sample_settled_limit_a=None,
         drawn_low_a=drawn_low_a,
     )
@@ -60,17 +63,7 @@ def test_without_such_a_sample_version_9_counts_as_version_8() -> None:
 def test_a_sample_below_the_lowest_limit_it_may_follow_changes_nothing() -> None:
     """Raised 10 -> 16, sampled at 12 on its way up: it draws at least 12, and at least 10
     (the lowest limit it may follow); 12 is taken. Rest 40 - 12 = 28, room 22."""
-    car = charger(
-        "A",
-        "L1",
-        setpoint_a=16.0,
-        setpoint_since_s=-2.0,
-        measured_a=(12.0,),
-        measured_at_s=-1.0,
-        follow_low_a=10.0,
-        sample_settled_limit_a=None,
-        drawn_low_a=12.0,
-    )
+    car = _raised_car(12.0, sampled_a=12.0, before_a=10.0)
     v9, _ = run(config(TN1, fuse=50), [car], reading(40), version=9)
     assert v9.lines[0].other_load_a == 28.0
     low = charger("A", "L1", setpoint_a=16.0, follow_low_a=10.0, drawn_low_a=4.0)
