@@ -551,11 +551,16 @@ class GroupLoop:
 
     def _limit_in_effect(self, serial: str, at_s: float) -> float | None:
         """The accepted limit the charger held at ``at_s`` (None when none was known then)."""
+        change = self._change_in_effect(serial, at_s)
+        return None if change is None else change[1]
+
+    def _change_in_effect(self, serial: str, at_s: float) -> tuple[float, float] | None:
+        """(when it was sent, limit) of the accepted limit the charger held at ``at_s``."""
         held = None
-        for t, current_a in self._held.get(serial, ()):
-            if t > at_s:
+        for change in self._held.get(serial, ()):
+            if change[0] > at_s:
                 break
-            held = current_a
+            held = change
         return held
 
     def _may_follow(self, serial: str, at_s: float, reaction_s: float) -> float | None:
@@ -659,14 +664,10 @@ class GroupLoop:
         """
         if sample is None or sample[0] > at_s or reaction_s > EV_REACTION_S:
             return None
-        sent_s: float | None = None
-        limit = 0.0
-        for t, current_a in self._held.get(serial, ()):
-            if t > at_s:
-                break
-            sent_s, limit = t, current_a
-        if sent_s is None or sample[0] < sent_s:
+        change = self._change_in_effect(serial, at_s)
+        if change is None or sample[0] < change[0]:
             return None
+        limit = change[1]
         if max(self._limits_followable(serial, at_s - reaction_s, at_s)) > limit:
             return None
         return min(car_current_a(self.spec.config.grid, wiring, sample[1]), limit)
