@@ -35,6 +35,7 @@ _CHARGER_FLOATS = (
     "setpoint_since_s",
     "follow_low_a",
     "sample_settled_limit_a",
+    "sample_follow_low_a",
     "drawn_low_a",
 )
 

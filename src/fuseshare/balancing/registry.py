@@ -35,6 +35,7 @@ _V7_FEATURES = _V6_FEATURES._replace(full_cars_last=True)
 _V8_FEATURES = _V7_FEATURES._replace(fine_fairness=True)
 _V9_FEATURES = _V8_FEATURES._replace(fresh_draws=True)
 _V9_TUNABLES = replace(_V4_TUNABLES, raise_sample_after_s=2.0)
+_V10_FEATURES = _V9_FEATURES._replace(less_while_moving=True)
 
 _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
     ("standard", 1): StandardAlgorithm(
@@ -136,6 +137,18 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
             "taken under the present limit says what the car draws (on its way up, and not "
             "for cars shown slower than IEC). Before, such a car's current looked like the "
             "building's until 5 s had passed, so it was paused and restarted over and over."
+        ),
+    ),
+    ("standard", 10): StandardAlgorithm(
+        version=10,
+        features=_V10_FEATURES,
+        defaults=_V9_TUNABLES,
+        description=(
+            "Version 9, with a car whose sample lies well below every limit it may have "
+            "been following counted on that sample also while its limit keeps moving. "
+            "Before, only a sample under a limit that stood a reaction time showed a car "
+            "that takes less than offered; under a moving limit it was counted on the limit, "
+            "and the building looked smaller than it was."
         ),
     ),
 }

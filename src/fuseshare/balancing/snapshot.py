@@ -161,6 +161,11 @@ class ChargerInput:
     """The limit the charger had held for at least the car's reaction time when
     ``measured_a`` was sampled; None when the sample fell inside a change (it then says
     nothing about whether the car follows its limit)."""
+    sample_follow_low_a: float | None = None
+    """The lowest limit the car may have been following when ``measured_a`` was sampled
+    (the one it held a reaction time before, or any sent up to the sample); None when no
+    limit was known then. A sample well below it shows a car that takes less than it is
+    offered even while its limit keeps moving."""
     drawn_low_a: float | None = None
     """The least the car drew at the meter reading's time by a sample taken at or before
     the reading while the limit then in effect already stood (up to that limit): a car

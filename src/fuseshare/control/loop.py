@@ -494,9 +494,10 @@ class GroupLoop:
                 scale = cap / drawn
                 measured = tuple(v * scale for v in measured)
         drawn_low = self._drawn_low(m.serial, reference_s, sample, m.wiring, reaction_s)
-        settled_limit = None
+        settled_limit = sample_follow_low = None
         if measured_at is not None:
             settled_limit = self._held_since(m.serial, measured_at - reaction_s, measured_at)
+            sample_follow_low = self._follow_low(m.serial, measured_at, measured_at, reaction_s)
         sent = self._sent.get(m.serial)
         setpoint = sent.current_a if sent and sent.accepted else 0.0
         online = st.online
@@ -532,6 +533,7 @@ class GroupLoop:
             setpoint_since_s=sent.at_s if sent else None,  # a renewal counts (ChargerInput)
             follow_low_a=self._follow_low(m.serial, reference_s, now_s, reaction_s),
             sample_settled_limit_a=settled_limit,
+            sample_follow_low_a=sample_follow_low,
             drawn_low_a=drawn_low,
         )
 

@@ -115,6 +115,7 @@ def charger_inputs(draw: st.DrawFn, grid: Grid, cid: str, now_s: float) -> Charg
         setpoint_since_s=now_s - draw(st.floats(0.0, 1000.0)),
         follow_low_a=draw(opt_current),
         sample_settled_limit_a=draw(opt_current),
+        sample_follow_low_a=draw(opt_current),
         drawn_low_a=draw(opt_current),
     )
 
@@ -122,7 +123,7 @@ def charger_inputs(draw: st.DrawFn, grid: Grid, cid: str, now_s: float) -> Charg
 @st.composite
 def sequences(draw: st.DrawFn) -> tuple[int, list[Snapshot]]:
     """A version and 1-5 snapshots of one group at increasing times."""
-    version = draw(st.sampled_from([1, 2, 3, 4, 5, 6, 7, 8, 9]))
+    version = draw(st.sampled_from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))
     cfg = draw(group_configs())
     n = draw(st.integers(1, 8))
     now = draw(st.floats(0.0, 1e5))
@@ -153,7 +154,9 @@ def estimated_draw(
     lowest limit the car may follow on its planned phases, or a car that takes less
     than it was offered (settled sample well below) at its sample, capped by that.
     From version 9 that lowest limit is raised to what a sample taken under the present
-    limit shows (``drawn_low_a``)."""
+    limit shows (``drawn_low_a``); from version 10 a sample well below the lowest limit
+    the car may have been following when it was taken (``sample_follow_low_a``) also
+    shows a car that takes less, not only one below a settled limit."""
     low = ch.follow_low_a
     if low is None:
         return None
@@ -168,6 +171,8 @@ def estimated_draw(
         else line_factors(cfg.grid, ch.wiring, assumed_car_phases(cfg.grid, ch.wiring, phases))
     )
     settled = ch.sample_settled_limit_a
+    if version >= 10 and ch.sample_follow_low_a is not None:
+        settled = ch.sample_follow_low_a
     tolerance = tunables(snap, 3).unused_threshold_a
     drawn = car_current_a(cfg.grid, ch.wiring, ch.measured_a) if ch.measured_a else 0.0
     if ch.measured_a and settled is not None and drawn < settled - tolerance:

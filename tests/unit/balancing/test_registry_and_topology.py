@@ -25,8 +25,8 @@ from fuseshare.balancing import (
 
 
 def test_registry() -> None:
-    assert newest_version("standard") == 9
-    assert get_algorithm("standard").version == 9
+    assert newest_version("standard") == 10
+    assert get_algorithm("standard").version == 10
     assert get_algorithm("standard", 1).version == 1
     assert [(n, v) for n, v, _ in list_algorithms()] == [
         ("standard", 1),
@@ -38,11 +38,12 @@ def test_registry() -> None:
         ("standard", 7),
         ("standard", 8),
         ("standard", 9),
+        ("standard", 10),
     ]
     with pytest.raises(
-        UnknownAlgorithmError, match="no version 10; available: 1, 2, 3, 4, 5, 6, 7, 8, 9"
+        UnknownAlgorithmError, match="no version 11; available: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
     ):
-        get_algorithm("standard", 10)
+        get_algorithm("standard", 11)
     with pytest.raises(UnknownAlgorithmError, match="unknown balancing algorithm 'magic'"):
         get_algorithm("magic", 1)
     with pytest.raises(UnknownAlgorithmError):

@@ -441,7 +441,9 @@ async def test_a_stale_sample_is_capped_at_the_limit_once_the_car_had_time_to_fo
 async def test_the_loop_tells_the_algorithm_which_limits_the_car_may_follow() -> None:
     """``follow_low_a``: the lowest limit the car may still be following at the reading;
     ``sample_settled_limit_a``: the limit that had stood for the reaction time (5 s)
-    when the sample was taken, None when the sample fell inside a change."""
+    when the sample was taken, None when the sample fell inside a change;
+    ``sample_follow_low_a``: the lowest limit the car may have been following when the
+    sample was taken, also inside a change."""
     site = Site()
     site.car("A", 12.0)
     site.car("B", 10.0)
@@ -464,14 +466,17 @@ async def test_the_loop_tells_the_algorithm_which_limits_the_car_may_follow() ->
     a = a_input()
     assert a.follow_low_a == pytest.approx(new_limit)  # it may already follow the cut
     assert a.sample_settled_limit_a == pytest.approx(old_limit)
+    assert a.sample_follow_low_a == pytest.approx(old_limit)
     site.car("A", 11.0)  # sampled 1 s after the cut: inside the change
     site.meter(*site.base)
     assert a_input().sample_settled_limit_a is None
+    assert a_input().sample_follow_low_a == pytest.approx(new_limit)
     site.clock.advance(6.0)
     site.car("A", new_limit)
     site.meter(*site.base)
     a = a_input()
     assert a.sample_settled_limit_a == pytest.approx(new_limit)
+    assert a.sample_follow_low_a == pytest.approx(new_limit)
     assert a.follow_low_a == pytest.approx(new_limit)
 
 
