@@ -93,7 +93,7 @@ def best_power_w(
             -watts, A_ub=factors.T, b_ub=room, bounds=list(zip([0.0] * n, cap, strict=True))
         )
         return float(-lp.fun)
-    # x = lo·y + z with y ∈ {0, 1}: x ≤ cap·y and x ≥ lo·y.
+    # y ∈ {0, 1} says whether a car runs: lo·y ≤ x ≤ cap·y.
     runs = cap >= lo
     c = np.concatenate([-watts, np.zeros(n)])
     lines = np.hstack([factors.T, np.zeros((3, n))])
