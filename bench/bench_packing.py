@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # type: ignore[import-untyped]
 
-from fuseshare.balancing import ALL_LINES
+from bench_plan_followed import session_factors
 from fuseshare.sim import upper_bound as ub
 from fuseshare.sim.engine import SimResult
 from fuseshare.sim.run import controller_for, run_scenario
@@ -122,10 +122,7 @@ def packing(
     room = ub.room_per_second(sc, trace.base_a.astype(np.float64))
     index = {c.id: i for i, c in enumerate(sc.chargers)}
     sessions = sc.sessions
-    factors = np.zeros((len(sessions), 3))
-    for k, s in enumerate(sessions):
-        for line, f in sc.factors(s).items():
-            factors[k, ALL_LINES.index(line)] = f
+    factors = session_factors(sc)
     watts = np.array(
         [watts_per_amp(sc.grid, sc.charger(s.charger).phases, s.car_phases) for s in sessions]
     )
@@ -133,15 +130,18 @@ def packing(
     column = np.array([index[s.charger] for s in sessions])
     drawn_a = trace.car_a.astype(np.float64)  # (t, chargers): what each car drew
     limit_a = trace.setpoint_a.astype(np.float64)  # (t, chargers): the limit applied
+    arrive = np.array([s.arrive_s for s in sessions])
+    depart = np.array([s.depart_s for s in sessions])
+    wanted_kwh = np.array([s.energy_kwh for s in sessions]) - MET_KWH
     done_kwh = np.zeros(len(sessions))
     lo = sc.group.min_current_a
     loop = allocated = best = best_lo = 0.0
     short: dict[str, float] = {}
     sampled = 0
     for t in range(trace.base_a.shape[0]):
-        here = np.array([s.arrive_s <= t < s.depart_s for s in sessions])
+        here = (arrive <= t) & (t < depart)
         now_w = np.where(here, drawn_a[t, column] * watts, 0.0)
-        wanting = here & (done_kwh < np.array([s.energy_kwh for s in sessions]) - MET_KWH)
+        wanting = here & (done_kwh < wanted_kwh)
         if t % every_s == 0 and wanting.any():
             want = np.flatnonzero(wanting)
             loop += float(now_w[want].sum())

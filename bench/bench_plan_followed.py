@@ -36,7 +36,7 @@ TOLD = ("scarce-evening-it-15118", "scarce-evening-tn-15118", "office-carpark-50
 WINDING_AS_PER_KWH = 3.6e6 / 230.0
 
 
-def _factors(sc: Scenario) -> np.ndarray:
+def session_factors(sc: Scenario) -> np.ndarray:
     """Per session, the amperes it puts on each grid line per ampere it draws."""
     out = np.zeros((len(sc.sessions), 3))
     for k, s in enumerate(sc.sessions):
@@ -48,7 +48,7 @@ def _factors(sc: Scenario) -> np.ndarray:
 def follow(sc: Scenario, base: np.ndarray) -> tuple[np.ndarray, int]:
     """kWh delivered per session, and how many plans were made."""
     room = ub.room_per_second(sc, base)
-    fac = _factors(sc)
+    fac = session_factors(sc)
     sessions = sc.sessions
     want = np.array([s.energy_kwh for s in sessions])
     cap = np.array([sc.session_cap_a(s) for s in sessions])
