@@ -36,6 +36,7 @@ _V8_FEATURES = _V7_FEATURES._replace(fine_fairness=True)
 _V9_FEATURES = _V8_FEATURES._replace(fresh_draws=True)
 _V9_TUNABLES = replace(_V4_TUNABLES, raise_sample_after_s=2.0)
 _V10_FEATURES = _V9_FEATURES._replace(less_while_moving=True)
+_V11_FEATURES = _V10_FEATURES._replace(plan_weighs_alone=True, plan_knows_turns=True)
 
 _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
     ("standard", 1): StandardAlgorithm(
@@ -149,6 +150,19 @@ _ALGORITHMS: dict[tuple[str, int], Algorithm] = {
             "Before, only a sample under a limit that stood a reaction time showed a car "
             "that takes less than offered; under a moving limit it was counted on the limit, "
             "and the building looked smaller than it was."
+        ),
+    ),
+    ("standard", 11): StandardAlgorithm(
+        version=11,
+        features=_V11_FEATURES,
+        defaults=_V9_TUNABLES,
+        description=(
+            "Version 10, with the plan followed as it was made and knowing the turns: a car's "
+            "share is its planned current (times its priority), no longer also scaled by the "
+            "current it needs, which the plan had weighed already; a car inside its minimum "
+            "on time keeps its minimum in the plan until that ends, one inside its minimum "
+            "off time gets nothing until then, and of plans worth the same the one that "
+            "keeps the running cars running wins. Without needs it is version 10."
         ),
     ),
 }

@@ -25,8 +25,8 @@ from fuseshare.balancing import (
 
 
 def test_registry() -> None:
-    assert newest_version("standard") == 10
-    assert get_algorithm("standard").version == 10
+    assert newest_version("standard") == 11
+    assert get_algorithm("standard").version == 11
     assert get_algorithm("standard", 1).version == 1
     assert [(n, v) for n, v, _ in list_algorithms()] == [
         ("standard", 1),
@@ -39,11 +39,12 @@ def test_registry() -> None:
         ("standard", 8),
         ("standard", 9),
         ("standard", 10),
+        ("standard", 11),
     ]
     with pytest.raises(
-        UnknownAlgorithmError, match="no version 11; available: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
+        UnknownAlgorithmError, match="no version 12; available: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"
     ):
-        get_algorithm("standard", 11)
+        get_algorithm("standard", 12)
     with pytest.raises(UnknownAlgorithmError, match="unknown balancing algorithm 'magic'"):
         get_algorithm("magic", 1)
     with pytest.raises(UnknownAlgorithmError):
