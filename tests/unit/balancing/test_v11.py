@@ -113,3 +113,21 @@ def test_the_loop_hands_the_plan_the_turns() -> None:
     _, v11 = run(roomy, [a, replace(b, setpoint_a=0.0)], version=11, state=off)
     assert v10.plan["s-B"] == pytest.approx(8.0, abs=1e-6)
     assert v11.plan["s-B"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_absurd_turns_are_harmless() -> None:
+    """A minimum that is not a number, held forever, more than the room or with an off
+    time before now: the plan is still made, within the line and the car's maximum, and
+    a minimum above what the car may take is held at its maximum."""
+    for kw in (
+        {"on_a": float("nan"), "on_s": 600.0},
+        {"on_a": 6.0, "on_s": float("inf")},
+        {"on_a": 500.0, "on_s": 600.0},
+        {"off_s": -5.0},
+        {"off_s": float("nan"), "on_a": -3.0, "on_s": float("nan")},
+    ):
+        got = plan_currents([_soon(), _late(**kw)], [32.0, 0.0, 0.0])
+        assert set(got) == {"A", "B"}, kw
+        assert got["A"] + got["B"] <= 32.0 + 1e-6 and max(got.values()) <= 32.0 + 1e-6
+    held = plan_currents([_soon(), _late(on_a=500.0, on_s=600.0)], [32.0, 0.0, 0.0])
+    assert held["B"] == pytest.approx(32.0, abs=1e-6)
