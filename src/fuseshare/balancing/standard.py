@@ -294,7 +294,7 @@ class Features(NamedTuple):
     gave the room that sessions kept on for their on time held to others, which then
     did not fit and waited, and picked anew every minute among the many equal plans of
     its programme which sessions ran: each start it changed its mind about held a
-    minimum for 15 minutes (688 pauses on the office day, 141 with it)."""
+    minimum for 15 minutes (688 pauses on the office day, 128 with it)."""
 
 
 class _Budget(NamedTuple):

@@ -17,7 +17,7 @@ from dataclasses import replace
 import pytest
 
 from fuseshare.balancing import AlgorithmState, ChargerInput, Grid, SessionState
-from fuseshare.balancing.planning import PlanSession, plan_currents
+from fuseshare.balancing.planning import MAX_HORIZON_S, PlanSession, _sane, plan_currents
 
 from .support import charger, config, run
 
@@ -44,6 +44,18 @@ def test_shares_follow_the_planned_currents_not_the_needs_again() -> None:
     assert s11.plan == state.plan  # the plan was kept: only the sharing differs
     assert [a.current_a for a in v11.chargers] == [12.0, 12.0]
     assert [a.current_a for a in v10.chargers] == [18.0, 6.0]
+
+
+def test_a_planned_share_still_scales_with_the_priority() -> None:
+    """The same plan (10 A each) with A at priority 2: shares 20 and 10, so 16 and 8 A of
+    the 24."""
+    cars = [
+        replace(_on_l1("A", 10.0, ONE_HOUR), weight=2.0),
+        _on_l1("B", 10.0, 8 * ONE_HOUR),
+    ]
+    state = AlgorithmState(now_s=-1.0, plan={"s-A": 10.0, "s-B": 10.0}, planned_s=0.0)
+    v11, _ = run(config(TN3, offline=24.0, meter=False), cars, version=11, state=state)
+    assert [a.current_a for a in v11.chargers] == [16.0, 8.0]
 
 
 def _soon(**kw: float) -> PlanSession:
@@ -115,7 +127,34 @@ def test_the_loop_hands_the_plan_the_turns() -> None:
     assert v11.plan["s-B"] == pytest.approx(0.0, abs=1e-6)
 
 
-def test_absurd_turns_are_harmless() -> None:
+def test_absurd_turns_are_made_harmless() -> None:
+    """What no programme can take: a minimum that is not a number or not positive holds
+    nothing, one above the car's maximum is its maximum, times are finite and not
+    negative (a held minimum without a time holds nothing)."""
+    s = _sane(_late(on_a=float("nan"), on_s=600.0, off_s=float("nan")))
+    assert (s.on_a, s.on_s, s.off_s) == (0.0, 0.0, 0.0)
+    s = _sane(_late(on_a=500.0, on_s=float("inf"), off_s=float("inf")))
+    assert (s.on_a, s.on_s, s.off_s) == (32.0, MAX_HORIZON_S, MAX_HORIZON_S)
+    s = _sane(_late(on_a=6.0, on_s=float("nan"), off_s=-5.0))
+    assert (s.on_a, s.on_s, s.off_s) == (0.0, 0.0, 0.0)
+    s = _sane(_late(on_a=-3.0, on_s=600.0))
+    assert (s.on_a, s.on_s) == (0.0, 0.0)
+
+
+def test_minima_held_that_do_not_fit_leave_the_plan_as_without_them() -> None:
+    """Two sessions each holding 20 A on a 32 A line, or one holding 6 A where the line
+    has no room: no plan keeps those, so the plan is made as if none were held (the loop
+    hands in only minima that fit, in the order it admits sessions)."""
+    free = plan_currents([_soon(), _late()], [32.0, 0.0, 0.0])
+    both = plan_currents(
+        [_soon(on_a=20.0, on_s=600.0), _late(on_a=20.0, on_s=600.0)], [32.0, 0.0, 0.0]
+    )
+    assert both == pytest.approx(free, abs=1e-6)
+    none = plan_currents([_soon(), _late(on_a=6.0, on_s=600.0)], [-4.0, 0.0, 0.0])
+    assert none == pytest.approx({"A": 0.0, "B": 0.0}, abs=1e-6)
+
+
+def test_absurd_turns_still_give_a_plan() -> None:
     """A minimum that is not a number, held forever, more than the room or with an off
     time before now: the plan is still made, within the line and the car's maximum, and
     a minimum above what the car may take is held at its maximum."""
