@@ -246,11 +246,12 @@ def _solve(
         cost[n_r + k * bands : n_r + (k + 1) * bands] = band_values
     upper[n_r:] = 1.0 / bands
     a_ub = coo_matrix((vals, (rows, cols)), shape=(len(rhs), n_r + n_u)).tocsr()
-    x = _linprog(cost, a_ub, np.asarray(rhs), lower, upper)
+    b_ub = np.asarray(rhs)
+    x = _linprog(cost, a_ub, b_ub, lower, upper)
     if x is None and lower.any():
         # Minima held that do not fit together (the loop hands in only those that do):
         # the plan as if no turn were held, rather than none.
-        x = _linprog(cost, a_ub, np.asarray(rhs), np.zeros(n_r + n_u), upper)
+        x = _linprog(cost, a_ub, b_ub, np.zeros(n_r + n_u), upper)
     if x is None:
         return None
     currents: dict[str, float] = {}
